@@ -1,0 +1,43 @@
+# `make test` and `make demo` set up everything they need in a fresh virtual environment (.venv).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install test test-fast demo lint type check-codestyle format bench clean
+
+# torch==2.13.0 first: on the project's machines it resolves to the CPU build already on disk; a plain
+# `torch` requirement would pull a multi-GB CUDA build. The project's range (<2.14) then keeps it.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[dev,zoo,bench]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: install
+	$(PY) -m pytest -q tests
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow" tests
+
+demo: install
+	$(VENV)/bin/sb3-reinforce train --env CartPole-v1 --total-timesteps 100000 --seed 0
+
+lint: install
+	$(PY) -m ruff check sb3_reinforce tests benchmarks
+
+format: install
+	$(PY) -m ruff format sb3_reinforce tests benchmarks
+	$(PY) -m ruff check --fix sb3_reinforce tests benchmarks
+
+type: install
+	$(PY) -m mypy sb3_reinforce
+
+bench: install
+	$(PY) benchmarks/throughput.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,307 @@
+"""
+Episode storage, Monte-Carlo returns and baselines for REINFORCE.
+
+The math lives in pure functions on padded ``(n_episodes, max_len)`` arrays, so it can be checked by
+hand; :class:`EpisodeRolloutBuffer` only stores what the envs produced and cuts it into episodes.
+"""
+
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.preprocessing import get_action_dim, get_obs_shape
+from stable_baselines3.common.type_aliases import TensorDict
+from stable_baselines3.common.utils import get_device
+
+RETURN_TYPES = ("total", "reward_to_go")
+BASELINES = ("none", "mean", "leave_one_out", "value")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pure functions: returns and baselines
+# ---------------------------------------------------------------------------------------------------
+
+
+def pad_episodes(flat: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """
+    Lay episodes stored back to back into rows of a zero-padded matrix.
+
+    :param flat: Per-step values of all episodes, concatenated, shape ``(sum(lengths),)``
+    :param lengths: Length of each episode, shape ``(n_episodes,)``
+    :return: Shape ``(n_episodes, max(lengths))``; entry ``[i, t]`` is step t of episode i, 0 past its end
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    padded = np.zeros((len(lengths), int(lengths.max(initial=0))), dtype=np.float64)
+    padded[valid_mask(lengths)] = flat
+    return padded
+
+
+def valid_mask(lengths: np.ndarray) -> np.ndarray:
+    """
+    :param lengths: Length of each episode, shape ``(n_episodes,)``
+    :return: Boolean mask of shape ``(n_episodes, max(lengths))``, True where step t exists in episode i
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    return np.arange(int(lengths.max(initial=0)))[None, :] < lengths[:, None]
+
+
+def reward_to_go(rewards: np.ndarray, gamma: float) -> np.ndarray:
+    """
+    Discounted reward-to-go ``G_t = sum_{k >= t} gamma^(k-t) r_k`` of each episode (Sutton & Barto eq. 13.8).
+
+    Padding must be zero: an episode that has ended collects no more reward, so its ``G_t`` past the end is 0.
+    A truncated episode's bootstrap ``gamma * V(s_T)`` is added to its last reward by the caller.
+
+    :param rewards: Zero-padded rewards, shape ``(n_episodes, max_len)``
+    :param gamma: Discount factor
+    :return: Zero-padded ``G_t``, same shape
+    """
+    returns = np.zeros_like(rewards, dtype=np.float64)
+    running = np.zeros(rewards.shape[0], dtype=np.float64)
+    for t in reversed(range(rewards.shape[1])):
+        running = rewards[:, t] + gamma * running
+        returns[:, t] = running
+    return returns
+
+
+def step_returns(rewards: np.ndarray, lengths: np.ndarray, gamma: float, return_type: str) -> np.ndarray:
+    """
+    The return that weights ``log pi(a_t|s_t)`` at each step, before any baseline.
+
+    :param rewards: Zero-padded rewards, shape ``(n_episodes, max_len)``
+    :param lengths: Length of each episode
+    :param gamma: Discount factor
+    :param return_type: ``"total"``: every step of episode i is weighted by its whole discounted return
+        ``R(tau_i) = G_0``. ``"reward_to_go"``: step t is weighted by ``G_t``.
+    :return: Zero-padded weights, same shape as ``rewards``
+    """
+    returns = reward_to_go(rewards, gamma)
+    if return_type == "reward_to_go":
+        return returns
+    if return_type == "total":
+        return np.where(valid_mask(lengths), returns[:, :1], 0.0)
+    raise ValueError(f"return_type must be one of {RETURN_TYPES}, got {return_type!r}")
+
+
+def batch_baseline(returns: np.ndarray, baseline: str) -> np.ndarray:
+    """
+    State-independent baselines computed from the batch itself.
+
+    Both use the time-indexed mean ``b_t = mean_j G^j_t`` over the batch's episodes, where an episode that has
+    ended counts with ``G^j_t = 0`` (it sits in an absorbing state with no reward). For ``return_type="total"``
+    every column of ``returns`` holds ``R(tau_j)`` while episode j lasts, and ``b_0 = mean_j R(tau_j)`` is used at
+    every step, which is the classic "average return" baseline.
+
+    :param returns: Zero-padded step returns from :func:`step_returns`, shape ``(n_episodes, max_len)``
+    :param baseline: ``"none"``: zeros. ``"mean"``: ``b_t`` over all N episodes (includes episode i itself, so it
+        has an O(1/N) bias). ``"leave_one_out"``: episode i's baseline averages the other N-1 episodes only, which
+        keeps the estimator unbiased (Kool et al. 2019, "Buy 4 REINFORCE samples, get a baseline for free!").
+    :return: Baseline per step, same shape as ``returns`` (values past an episode's end are meaningless)
+    """
+    n_episodes = returns.shape[0]
+    if baseline == "none":
+        return np.zeros_like(returns)
+    column_sum = returns.sum(axis=0, keepdims=True)
+    if baseline == "mean":
+        per_step = np.broadcast_to(column_sum / n_episodes, returns.shape)
+    elif baseline == "leave_one_out":
+        if n_episodes < 2:
+            raise ValueError(f"baseline='leave_one_out' needs at least 2 episodes, got {n_episodes}")
+        per_step = (column_sum - returns) / (n_episodes - 1)
+    else:
+        raise ValueError(f"batch_baseline handles 'none', 'mean' and 'leave_one_out', got {baseline!r}")
+    return np.array(per_step, dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Storage
+# ---------------------------------------------------------------------------------------------------
+
+
+class EpisodeBatch(NamedTuple):
+    """
+    The complete episodes of one update, flattened step by step (episode 0 first).
+
+    :param observations: Observations (a dict of tensors for Dict spaces)
+    :param actions: Actions as the env received them before clipping
+    :param rewards: Rewards, zero-padded, shape ``(n_episodes, max_len)``
+    :param lengths: Length of each episode
+    :param truncated: Whether each episode ended by truncation (e.g. a time limit) rather than termination
+    :param terminal_observations: The last observation of each truncated episode, for value bootstrapping
+    """
+
+    observations: th.Tensor | TensorDict
+    actions: th.Tensor
+    rewards: np.ndarray
+    lengths: np.ndarray
+    truncated: np.ndarray
+    terminal_observations: th.Tensor | TensorDict | None
+
+
+class EpisodeRolloutBuffer:
+    """
+    Storage for the steps of one REINFORCE rollout, cut into complete episodes.
+
+    Every env step of the rollout is written at row ``pos`` (one row per ``VecEnv.step``), including steps that
+    will be discarded, because one vectorized write per step is cheaper than masking. Capacity starts small and
+    doubles when full, so memory follows the episodes actually collected; it is kept across updates, so storage
+    does not grow once the longest rollout has been seen. Which stored episodes form the batch is decided by the
+    algorithm's ``collect_rollouts`` and recorded with :meth:`add_episode`.
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param device: PyTorch device for the tensors of :meth:`get`
+    :param n_envs: Number of parallel environments
+    :param initial_capacity: Rows allocated at first
+    :param max_memory_bytes: Storage may not grow past this; a rollout that needs more raises an error that
+        points to a time limit (an episode that never ends would otherwise exhaust memory)
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        device: th.device | str = "auto",
+        n_envs: int = 1,
+        initial_capacity: int = 256,
+        max_memory_bytes: int = 4 * 2**30,
+    ):
+        if initial_capacity < 1:
+            raise ValueError(f"initial_capacity must be >= 1, got {initial_capacity}")
+        if max_memory_bytes < 1:
+            raise ValueError(f"max_memory_bytes must be >= 1, got {max_memory_bytes}")
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.device = get_device(device)
+        self.n_envs = n_envs
+        self.max_memory_bytes = max_memory_bytes
+        self.action_dim = get_action_dim(action_space)
+        self.obs_shape: Any = get_obs_shape(observation_space)
+        self.is_dict = isinstance(observation_space, spaces.Dict)
+        self._allocate(initial_capacity)
+        self.reset()
+
+    def _new_obs_storage(self, capacity: int) -> np.ndarray | dict[str, np.ndarray]:
+        if self.is_dict:
+            assert isinstance(self.observation_space, spaces.Dict)
+            return {
+                key: np.zeros((capacity, self.n_envs, *shape), dtype=self.observation_space[key].dtype)
+                for key, shape in self.obs_shape.items()
+            }
+        return np.zeros((capacity, self.n_envs, *self.obs_shape), dtype=self.observation_space.dtype)
+
+    def _allocate(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.observations = self._new_obs_storage(capacity)
+        self.actions = np.zeros((capacity, self.n_envs, self.action_dim), dtype=np.float32)
+        self.rewards = np.zeros((capacity, self.n_envs), dtype=np.float32)
+
+    @property
+    def bytes_per_row(self) -> int:
+        obs = self.observations
+        obs_bytes = sum(v[0].nbytes for v in obs.values()) if isinstance(obs, dict) else obs[0].nbytes
+        return obs_bytes + self.actions[0].nbytes + self.rewards[0].nbytes
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the step storage."""
+        return self.capacity * self.bytes_per_row
+
+    def reset(self) -> None:
+        """Start a new rollout; the storage is kept for reuse."""
+        self.pos = 0
+        self.episodes: list[tuple[int, int, int, bool, Any]] = []
+
+    def _grow(self) -> None:
+        new_capacity = 2 * self.capacity
+        if new_capacity * self.bytes_per_row > self.max_memory_bytes:
+            raise MemoryError(
+                f"The rollout has run {self.pos} steps per env without completing its episodes, and storing more "
+                f"would exceed max_memory_bytes={self.max_memory_bytes}. REINFORCE needs episodes that end: wrap "
+                "the env in gymnasium.wrappers.TimeLimit (or pass max_episode_steps to gymnasium.make), or raise "
+                "rollout_buffer_kwargs['max_memory_bytes']."
+            )
+        old_obs, old_actions, old_rewards = self.observations, self.actions, self.rewards
+        self._allocate(new_capacity)
+        if isinstance(old_obs, dict):
+            assert isinstance(self.observations, dict)
+            for key in old_obs:
+                self.observations[key][: self.pos] = old_obs[key][: self.pos]
+        else:
+            self.observations[: self.pos] = old_obs[: self.pos]  # type: ignore[index]
+        self.actions[: self.pos] = old_actions[: self.pos]
+        self.rewards[: self.pos] = old_rewards[: self.pos]
+
+    def add(self, obs: np.ndarray | dict[str, np.ndarray], actions: np.ndarray, rewards: np.ndarray) -> int:
+        """
+        Store one ``VecEnv.step`` of all envs.
+
+        :param obs: Observations the actions were chosen from
+        :param actions: Actions, shape ``(n_envs, ...)``
+        :param rewards: Rewards, shape ``(n_envs,)``
+        :return: The row the step was written to
+        """
+        if self.pos == self.capacity:
+            self._grow()
+        if isinstance(obs, dict):
+            assert isinstance(self.observations, dict)
+            for key, value in obs.items():
+                self.observations[key][self.pos] = value.reshape(self.observations[key].shape[1:])
+        else:
+            self.observations[self.pos] = obs.reshape(self.observations.shape[1:])  # type: ignore[union-attr]
+        self.actions[self.pos] = actions.reshape(self.n_envs, self.action_dim)
+        self.rewards[self.pos] = rewards
+        self.pos += 1
+        return self.pos - 1
+
+    def add_episode(self, env_idx: int, start: int, end: int, truncated: bool, terminal_obs: Any = None) -> None:
+        """
+        Record a complete episode of the batch: rows ``start..end`` (inclusive) of env ``env_idx``.
+
+        :param env_idx: The env it ran in
+        :param start: Row of its first step
+        :param end: Row of its last step
+        :param truncated: Whether it was cut by a time limit rather than terminated
+        :param terminal_obs: Its final observation, kept for truncated episodes only
+        """
+        self.episodes.append((env_idx, start, end, truncated, terminal_obs if truncated else None))
+
+    @property
+    def n_episodes(self) -> int:
+        return len(self.episodes)
+
+    def _to_torch(self, array: np.ndarray) -> th.Tensor:
+        return th.as_tensor(array, device=self.device)
+
+    def get(self) -> EpisodeBatch:
+        """:return: The recorded episodes, in the order they were added"""
+        if not self.episodes:
+            raise RuntimeError("The buffer holds no complete episode")
+        lengths = np.array([end - start + 1 for _, start, end, _, _ in self.episodes], dtype=np.int64)
+        rows = np.concatenate([np.arange(start, end + 1) for _, start, end, _, _ in self.episodes])
+        cols = np.repeat([env_idx for env_idx, _, _, _, _ in self.episodes], lengths)
+        truncated = np.array([trunc for _, _, _, trunc, _ in self.episodes], dtype=bool)
+
+        observations: th.Tensor | TensorDict
+        terminal: th.Tensor | TensorDict | None = None
+        terminal_list = [obs for _, _, _, trunc, obs in self.episodes if trunc]
+        if isinstance(self.observations, dict):
+            observations = {key: self._to_torch(value[rows, cols]) for key, value in self.observations.items()}
+            if terminal_list:
+                terminal = {
+                    key: self._to_torch(np.stack([np.asarray(obs[key]) for obs in terminal_list]).reshape(-1, *shape))
+                    for key, shape in self.obs_shape.items()
+                }
+        else:
+            observations = self._to_torch(self.observations[rows, cols])
+            if terminal_list:
+                terminal = self._to_torch(np.stack([np.asarray(obs) for obs in terminal_list]).reshape(-1, *self.obs_shape))
+        return EpisodeBatch(
+            observations=observations,
+            actions=self._to_torch(self.actions[rows, cols]),
+            rewards=pad_episodes(self.rewards[rows, cols], lengths),
+            lengths=lengths,
+            truncated=truncated,
+            terminal_observations=terminal,
+        )

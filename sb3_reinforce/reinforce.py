@@ -1,0 +1,475 @@
+import warnings
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from gymnasium.wrappers import TimeLimit
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import explained_variance, obs_as_tensor
+from stable_baselines3.common.vec_env import VecEnv
+from torch.nn import functional as F
+
+from sb3_reinforce.buffers import (
+    BASELINES,
+    RETURN_TYPES,
+    EpisodeRolloutBuffer,
+    batch_baseline,
+    step_returns,
+    valid_mask,
+)
+from sb3_reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
+
+SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
+
+ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+OBSERVATION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary, spaces.Dict)
+
+
+def _first_non_finite(obs: Any, batched: bool = True) -> int | None:
+    """:return: The index of the first env whose (float) observation holds NaN or inf, or None."""
+    for value in obs.values() if isinstance(obs, dict) else [obs]:
+        value = np.asarray(value)
+        if not np.issubdtype(value.dtype, np.floating) or np.isfinite(value).all():
+            continue
+        if not batched:
+            return 0
+        finite = np.isfinite(value.reshape(len(value), -1)).all(axis=1)
+        return int(np.flatnonzero(~finite)[0])
+    return None
+
+
+def _check_non_negative(name: str, value: float) -> None:
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+class REINFORCE(OnPolicyAlgorithm):
+    """
+    REINFORCE: the Monte-Carlo policy gradient, trained on exact complete episodes.
+
+    Paper: Williams (1992), "Simple statistical gradient-following algorithms for connectionist reinforcement
+    learning", https://doi.org/10.1007/BF00992696. Textbook: Sutton & Barto (2018), ch. 13.3 "REINFORCE" and
+    13.4 "REINFORCE with Baseline".
+
+    Each update samples ``n_episodes`` complete episodes with the current policy and takes one gradient step on
+
+        L = -(1/N) sum_i sum_t A_it * log pi(a_t|s_t)  -  ent_coef * (1/N) sum_i sum_t H(pi(.|s_t))
+            (+ vf_coef * MSE(V(s_t), G_t) with the value baseline)
+
+    where A_it is the return (``return_type``) minus the baseline (``baseline``), standardized when
+    ``normalize_advantage``. Returns are computed in numpy and carry no gradient. The batch is the first
+    ``n_episodes`` episodes to *start* after the update, each run to its end: which episodes enter does not depend
+    on their length or return, so the estimate stays unbiased with any number of envs. Steps that cannot enter a
+    batch (the rest of an episode begun under the previous policy, or episodes started after the batch was full)
+    are stepped, counted in ``num_timesteps`` and logged as ``rollout/discarded_frac``. There is no bootstrapping
+    at a rollout cut, because there is no cut.
+
+    Default choices (measured on CartPole-v1 and Acrobot-v1, see docs/defaults.md): reward-to-go with a learned
+    value baseline and standardized advantages learned fastest and most reliably of the combinations tried.
+
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy)
+    :param env: The environment to learn from (if registered in Gym, can be str). Its episodes must end: wrap
+        never-ending envs in a ``gymnasium.wrappers.TimeLimit``.
+    :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
+    :param n_episodes: The N of the estimator: complete episodes per update
+    :param gamma: Discount factor, in [0, 1]
+    :param return_type: ``"total"`` weights every log-prob of episode i by its whole discounted return R(tau_i)
+        (the estimator as derived); ``"reward_to_go"`` weights step t by G_t = sum_{k>=t} gamma^(k-t) r_k
+        (same expectation, lower variance: rewards before t do not depend on a_t)
+    :param baseline: ``"none"``; ``"mean"``: the batch mean of the returns at the same time step
+        ``b_t = mean_j G^j_t``, with ``G^j_t = 0`` once episode j has ended (for ``"total"`` this is the mean of
+        R(tau_j)); ``"leave_one_out"``: the same mean over the other N-1 episodes only (unbiased, needs N >= 2);
+        ``"value"``: a learned V(s_t) fitted to the Monte-Carlo returns with weight ``vf_coef``
+        (Sutton & Barto 13.4). With the value baseline a time-limit truncated episode's return is bootstrapped
+        with gamma * V(s_T), as SB3's A2C and PPO do (SB3 issue #633): the time limit is not part of the state, so
+        without it the last steps of every long episode look like failures. Without a critic there is nothing to
+        bootstrap with, and a truncated episode's return is the sum of the rewards it received.
+    :param normalize_advantage: Whether to standardize A over the steps of the batch
+    :param ent_coef: Entropy coefficient (>= 0): the bonus ent_coef * H(pi(.|s_t)) is summed over steps like the
+        rewards and averaged over episodes
+    :param vf_coef: Value function coefficient (>= 0), used by the value baseline only
+    :param max_grad_norm: The maximum value for the gradient clipping (> 0)
+    :param use_sde: Whether to use generalized State Dependent Exploration (gSDE)
+        instead of action noise exploration (default: False)
+    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE
+        Default: -1 (only sample at the beginning of the rollout)
+    :param rollout_buffer_class: Episode buffer class to use, a subclass of ``EpisodeRolloutBuffer``.
+        If ``None``, ``EpisodeRolloutBuffer`` is used.
+    :param rollout_buffer_kwargs: Keyword arguments to pass to the rollout buffer on creation
+        (e.g. ``max_memory_bytes``)
+    :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
+        the reported success rate, mean episode length, and mean reward over
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments to be passed to the policy on creation
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
+        debug messages
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run.
+        Setting it to auto, the code will be run on the GPU if possible.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": MlpPolicy,
+        "CnnPolicy": CnnPolicy,
+        "MultiInputPolicy": MultiInputPolicy,
+    }
+    rollout_buffer: EpisodeRolloutBuffer  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        policy: str | type[MlpPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 1e-3,
+        n_episodes: int = 8,
+        gamma: float = 0.99,
+        return_type: str = "reward_to_go",
+        baseline: str = "value",
+        normalize_advantage: bool = True,
+        ent_coef: float = 0.0,
+        vf_coef: float = 0.5,
+        max_grad_norm: float = 0.5,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
+        rollout_buffer_class: type[EpisodeRolloutBuffer] | None = None,
+        rollout_buffer_kwargs: dict[str, Any] | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ):
+        # Check everything we can before the env is built, so bad input fails before any work.
+        if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
+            raise ValueError(f"n_episodes must be an integer >= 1, got {n_episodes!r}")
+        if not (isinstance(gamma, (int, float)) and 0.0 <= gamma <= 1.0):
+            raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+        if return_type not in RETURN_TYPES:
+            raise ValueError(f"return_type must be one of {RETURN_TYPES}, got {return_type!r}")
+        if baseline not in BASELINES:
+            raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
+        if baseline == "leave_one_out" and n_episodes < 2:
+            raise ValueError(f"baseline='leave_one_out' needs n_episodes >= 2, got n_episodes={n_episodes}")
+        _check_non_negative("ent_coef", ent_coef)
+        _check_non_negative("vf_coef", vf_coef)
+        if not max_grad_norm > 0:
+            raise ValueError(f"max_grad_norm must be > 0, got {max_grad_norm!r}")
+        if not callable(learning_rate):
+            _check_non_negative("learning_rate", learning_rate)
+        if rollout_buffer_class is not None and not (
+            isinstance(rollout_buffer_class, type) and issubclass(rollout_buffer_class, EpisodeRolloutBuffer)
+        ):
+            raise ValueError(f"rollout_buffer_class must be a subclass of EpisodeRolloutBuffer, got {rollout_buffer_class!r}")
+
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            n_steps=1,  # not used: a rollout is n_episodes complete episodes, whatever their length
+            gamma=gamma,
+            gae_lambda=1.0,  # not used: returns are Monte-Carlo, nothing is bootstrapped inside an episode
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
+            rollout_buffer_class=rollout_buffer_class,  # type: ignore[arg-type]
+            rollout_buffer_kwargs=rollout_buffer_kwargs,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            device=device,
+            seed=seed,
+            _init_setup_model=False,
+            supported_action_spaces=None,  # checked below with a ValueError that names the space
+        )
+
+        self.n_episodes = int(n_episodes)
+        self.return_type = return_type
+        self.baseline = baseline
+        self.normalize_advantage = normalize_advantage
+
+        if self.env is not None:
+            self._check_spaces(self.observation_space, self.action_space)
+            self._warn_if_no_time_limit(self.env)
+
+        if _init_setup_model:
+            self._setup_model()
+
+    @staticmethod
+    def _check_spaces(observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        if not isinstance(action_space, ACTION_SPACES):
+            raise ValueError(
+                f"REINFORCE supports action spaces {[s.__name__ for s in ACTION_SPACES]}, got action_space={action_space}"
+            )
+        obs_spaces = observation_space.spaces.values() if isinstance(observation_space, spaces.Dict) else [observation_space]
+        for space in obs_spaces:
+            if not isinstance(space, OBSERVATION_SPACES) or (
+                isinstance(space, spaces.Dict) and space is not observation_space
+            ):
+                raise ValueError(
+                    f"REINFORCE supports observation spaces {[s.__name__ for s in OBSERVATION_SPACES]} (Dict not nested), "
+                    f"got observation_space={observation_space}"
+                )
+
+    @staticmethod
+    def _warn_if_no_time_limit(env: VecEnv) -> None:
+        try:
+            wrapped = env.env_is_wrapped(TimeLimit)
+        except (AttributeError, NotImplementedError):  # a VecEnv that cannot tell
+            return
+        if not all(wrapped):
+            warnings.warn(
+                "REINFORCE learns from complete episodes, but the env is not wrapped in a gymnasium TimeLimit. "
+                "If an episode never ends, learn() stops with an error once the rollout buffer reaches its memory "
+                "cap. Use gymnasium.make(..., max_episode_steps=...) or gymnasium.wrappers.TimeLimit.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _setup_model(self) -> None:
+        self._setup_lr_schedule()
+        self.set_random_seed(self.seed)
+
+        if self.rollout_buffer_class is None:
+            self.rollout_buffer_class = EpisodeRolloutBuffer  # type: ignore[assignment]
+        self.rollout_buffer = self.rollout_buffer_class(  # type: ignore[call-arg,assignment]
+            self.observation_space,
+            self.action_space,
+            device=self.device,
+            n_envs=self.n_envs,
+            **self.rollout_buffer_kwargs,
+        )
+        self.policy = self.policy_class(  # type: ignore[assignment]
+            self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
+        )
+        self.policy = self.policy.to(self.device)
+        self._maybe_recommend_cpu()
+        self._n_discarded_steps = 0
+
+    def _check_finite(self, new_obs: Any, rewards: np.ndarray, dones: np.ndarray, infos: list[dict[str, Any]]) -> None:
+        """Raise on a NaN or inf reward or observation, naming the env, before it reaches the parameters."""
+        bad = np.flatnonzero(~np.isfinite(rewards))
+        if len(bad):
+            raise ValueError(f"env {bad[0]} returned a non-finite reward {rewards[bad[0]]!r} (step {self.num_timesteps})")
+        idx = _first_non_finite(new_obs)
+        if idx is not None:
+            raise ValueError(f"env {idx} returned a non-finite observation (step {self.num_timesteps})")
+        for idx in np.flatnonzero(dones):
+            terminal_obs = infos[idx].get("terminal_observation")
+            if terminal_obs is not None and _first_non_finite(terminal_obs, batched=False) is not None:
+                raise ValueError(f"env {idx} returned a non-finite terminal_observation (step {self.num_timesteps})")
+
+    def collect_rollouts(
+        self,
+        env: VecEnv,
+        callback: BaseCallback,
+        rollout_buffer: EpisodeRolloutBuffer,  # type: ignore[override]
+        n_rollout_steps: int = 0,
+    ) -> bool:
+        """
+        Collect ``n_episodes`` complete episodes with the current policy into ``rollout_buffer``.
+
+        Largely a copy of SB3's ``OnPolicyAlgorithm.collect_rollouts``; lines marked ``# REINFORCE:`` are changed.
+        The batch is the first ``n_episodes`` episodes to *start* after the update (ties broken by env index),
+        each run to completion: a selection rule decided when an episode starts cannot favour short or high-return
+        episodes, so every episode in the batch is an exact sample of the current policy.
+
+        :param env: The training environment
+        :param callback: Callback that will be called at each step
+            (and at the beginning and end of the rollout)
+        :param rollout_buffer: Buffer to fill with episodes
+        :param n_rollout_steps: Not used (REINFORCE: a rollout ends when its episodes end)
+        :return: True if the batch was completed, False if callback terminated rollout prematurely.
+        """
+        assert self._last_obs is not None, "No previous observation was provided"
+        # Switch to eval mode (this affects batch norm / dropout)
+        self.policy.set_training_mode(False)
+
+        n_steps = 0
+        rollout_buffer.reset()
+        # Sample new weights for the state dependent exploration
+        if self.use_sde:
+            self.policy.reset_noise(env.num_envs)
+
+        callback.on_rollout_start()
+
+        # REINFORCE: row where each env's current batch episode started, -1 if its episode is not in the batch
+        start_row = np.full(env.num_envs, -1, dtype=np.int64)
+        n_started = n_finished = 0
+        while n_finished < self.n_episodes:  # REINFORCE: run until every batch episode has ended
+            # REINFORCE: an env at an episode boundary starts a batch episode while places are left
+            if n_started < self.n_episodes:
+                for idx in np.flatnonzero(self._last_episode_starts)[: self.n_episodes - n_started]:
+                    start_row[idx] = rollout_buffer.pos
+                    n_started += 1
+
+            if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
+                # Sample a new noise matrix
+                self.policy.reset_noise(env.num_envs)
+
+            with th.no_grad():
+                # Convert to pytorch tensor or to TensorDict
+                obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
+                # REINFORCE: actor only; values and log-probs are computed in train(), with gradients
+                actions = self.policy.get_distribution(obs_tensor).get_actions()
+            actions = actions.cpu().numpy()
+
+            # Rescale and perform action
+            clipped_actions = actions
+
+            if isinstance(self.action_space, spaces.Box):
+                if self.policy.squash_output:
+                    # Unscale the actions to match env bounds
+                    # if they were previously squashed (scaled in [-1, 1])
+                    clipped_actions = self.policy.unscale_action(clipped_actions)
+                else:
+                    # Otherwise, clip the actions to avoid out of bound error
+                    # as we are sampling from an unbounded Gaussian distribution
+                    clipped_actions = np.clip(actions, self.action_space.low, self.action_space.high)
+
+            new_obs, rewards, dones, infos = env.step(clipped_actions)
+            self._check_finite(new_obs, rewards, dones, infos)  # REINFORCE: fail loudly, never train on NaN
+
+            self.num_timesteps += env.num_envs
+
+            # Give access to local variables
+            callback.update_locals(locals())
+            if not callback.on_step():
+                return False
+
+            self._update_info_buffer(infos, dones)
+            n_steps += 1
+
+            # REINFORCE: store the step, then close the batch episodes that just ended. There is no bootstrap
+            # here: a truncated episode keeps its terminal observation and train() decides.
+            row = rollout_buffer.add(self._last_obs, actions, rewards)  # type: ignore[arg-type]
+            for idx in np.flatnonzero(dones):
+                if start_row[idx] >= 0:
+                    truncated = bool(infos[idx].get("TimeLimit.truncated", False))
+                    rollout_buffer.add_episode(idx, start_row[idx], row, truncated, infos[idx].get("terminal_observation"))
+                    start_row[idx] = -1
+                    n_finished += 1
+
+            self._last_obs = new_obs  # type: ignore[assignment]
+            self._last_episode_starts = dones
+
+        # REINFORCE: every step outside the batch's episodes was sampled but cannot be used
+        n_env_steps = n_steps * env.num_envs
+        self._n_discarded_steps += n_env_steps - int(sum(end - start + 1 for _, start, end, _, _ in rollout_buffer.episodes))
+        n_since_start = max(self.num_timesteps - self._num_timesteps_at_start, 1)
+        self.logger.record("rollout/discarded_frac", self._n_discarded_steps / n_since_start)
+
+        callback.update_locals(locals())
+
+        callback.on_rollout_end()
+
+        return True
+
+    def train(self) -> None:
+        """
+        Update policy using the episodes in the rollout buffer (one gradient step on the whole batch).
+        """
+        # Switch to train mode (this affects batch norm / dropout)
+        self.policy.set_training_mode(True)
+
+        # Update optimizer learning rate
+        self._update_learning_rate(self.policy.optimizer)
+
+        batch = self.rollout_buffer.get()
+        n_episodes = len(batch.lengths)
+        actions = batch.actions
+        if isinstance(self.action_space, spaces.Discrete):
+            # Convert discrete action from float to long
+            actions = actions.long().flatten()
+
+        values = None
+        if self.baseline == "value":
+            values, log_prob, entropy = self.policy.evaluate_actions(batch.observations, actions)
+            values = values.flatten()
+        else:
+            # No critic: skip the value head entirely
+            distribution = self.policy.get_distribution(batch.observations)
+            log_prob, entropy = distribution.log_prob(actions), distribution.entropy()
+
+        # Monte-Carlo returns, in numpy: they carry no gradient
+        rewards = batch.rewards
+        if values is not None and batch.truncated.any():
+            # Time-limit truncation: bootstrap with gamma * V(s_T) (SB3 issue #633); see the class docstring
+            assert batch.terminal_observations is not None
+            with th.no_grad():
+                terminal_values = self.policy.predict_values(batch.terminal_observations).flatten().cpu().numpy()
+            rewards = rewards.copy()
+            rewards[np.flatnonzero(batch.truncated), batch.lengths[batch.truncated] - 1] += self.gamma * terminal_values
+        padded_returns = step_returns(rewards, batch.lengths, self.gamma, self.return_type)
+        mask = valid_mask(batch.lengths)
+        returns = th.as_tensor(padded_returns[mask], dtype=th.float32, device=self.device)
+
+        if values is not None:
+            advantages = returns - values.detach()
+        else:
+            baseline = batch_baseline(padded_returns, self.baseline)[mask]
+            advantages = returns - th.as_tensor(baseline, dtype=th.float32, device=self.device)
+        if self.normalize_advantage and advantages.numel() > 1:
+            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+
+        # The REINFORCE estimator (Williams 1992; Sutton & Barto eq. 13.8):
+        #   L = -(1/N) sum_i sum_t A_it * log pi(a_t | s_t)
+        policy_loss = -(advantages * log_prob).sum() / n_episodes
+        # Entropy bonus, summed over steps like the rewards (-log pi estimates it where there is no closed form)
+        entropy_loss = -(entropy if entropy is not None else -log_prob).sum() / n_episodes
+        loss = policy_loss + self.ent_coef * entropy_loss
+        if values is not None:
+            value_loss = F.mse_loss(values, returns)
+            loss = loss + self.vf_coef * value_loss
+
+        self.policy.optimizer.zero_grad()
+        loss.backward()
+        grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+        if not th.isfinite(grad_norm):
+            raise FloatingPointError(
+                f"The gradient norm is {grad_norm.item()} (loss {loss.item()}); the update was skipped so the "
+                "parameters stay finite. Check the rewards' scale, or lower learning_rate."
+            )
+        self.policy.optimizer.step()
+
+        self._n_updates += 1
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/policy_loss", policy_loss.item())
+        self.logger.record("train/entropy_loss", entropy_loss.item())
+        self.logger.record("train/grad_norm", grad_norm.item())
+        self.logger.record("train/n_episodes", n_episodes)
+        self.logger.record("train/batch_steps", int(batch.lengths.sum()))
+        if values is not None:
+            self.logger.record("train/value_loss", value_loss.item())
+            self.logger.record(
+                "train/explained_variance", explained_variance(values.detach().cpu().numpy(), returns.cpu().numpy())
+            )
+        if hasattr(self.policy, "log_std"):
+            self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
+
+    def learn(
+        self: SelfREINFORCE,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 10,
+        tb_log_name: str = "REINFORCE",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfREINFORCE:
+        self._n_discarded_steps = 0  # rollout/discarded_frac covers this call to learn()
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )

@@ -1,0 +1,61 @@
+"""The batch rule keeps the gradient estimate unbiased when the action changes the episode's length."""
+
+import numpy as np
+import pytest
+import torch as th
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from sb3_reinforce import REINFORCE
+from tests.envs import ChoiceEnv
+
+N_BATCHES = 800
+
+
+@pytest.fixture(scope="module")
+def batches():
+    """Gradients and action counts of many batches drawn from one fixed policy (learning rate 0)."""
+    env = DummyVecEnv([lambda: ChoiceEnv(detour=3)] * 8)
+    with pytest.warns(UserWarning, match="TimeLimit"):
+        model = REINFORCE(
+            "MlpPolicy",
+            env,
+            learning_rate=0.0,
+            n_episodes=4,
+            return_type="total",
+            baseline="none",
+            normalize_advantage=False,
+            max_grad_norm=1e9,
+            policy_kwargs=dict(optimizer_class=th.optim.SGD, optimizer_kwargs={}),
+            seed=0,
+        )
+    _, callback = model._setup_learn(10**9, None)
+    with th.no_grad():
+        p_good = model.policy.get_distribution(th.tensor([[1.0, 0.0]])).distribution.probs[0, 1].item()
+    logit_steps, good_fractions = [], []
+    for _ in range(N_BATCHES):
+        assert model.collect_rollouts(model.env, callback, model.rollout_buffer)
+        batch = model.rollout_buffer.get()
+        good_fractions.append(np.mean(batch.lengths == 1))
+        model.train()
+        grad = model.policy.action_net.bias.grad
+        # Gradient descent moves the logit difference (good - bad) by -(grad[1] - grad[0])
+        logit_steps.append(-(grad[1] - grad[0]).item())
+    return p_good, np.array(good_fractions), np.array(logit_steps)
+
+
+def test_batches_hold_actions_in_policy_proportion(batches):
+    p_good, good_fractions, _ = batches
+    # A "first to finish" rule would fill almost every batch with the short (good) episodes
+    standard_error = np.sqrt(p_good * (1 - p_good) / (4 * N_BATCHES))
+    assert abs(good_fractions.mean() - p_good) < 4 * standard_error
+
+
+def test_average_update_moves_toward_better_action(batches):
+    p_good, _, logit_steps = batches
+    # Per episode, the step-0 term is R * [d log pi(a)/d b_good - d log pi(a)/d b_bad]: -1 * 2(1 - p) for the good
+    # action, -2 * (-2p) for the bad one, so 2p(1 - p) on average (detour steps add noise, zero on average).
+    # A batch that over-represents the good, short episodes flips the sign. The (1/N) sum keeps it per episode.
+    expected = 2 * p_good * (1 - p_good)
+    mean, standard_error = logit_steps.mean(), logit_steps.std() / np.sqrt(N_BATCHES)
+    assert mean > 5 * standard_error
+    assert abs(mean - expected) < 4 * standard_error
