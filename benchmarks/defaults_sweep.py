@@ -49,7 +49,7 @@ def run(env_id: str, timesteps: int, seed: int, n_envs: int, **kwargs) -> tuple[
 
 def main(args: Args) -> None:
     th.set_num_threads(1)
-    print("| env | return_type | baseline | normalize | lr | n_episodes | final eval (mean of seeds) | min | last 100 train | s/run |")
+    print("| env | return_type | baseline | normalize | lr | n_episodes | eval mean | eval min | last 100 train | s/run |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for env_id, timesteps in zip(args.envs, args.timesteps, strict=False):
         for rt, bl, norm, lr, n_ep in itertools.product(
