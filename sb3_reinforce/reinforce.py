@@ -42,9 +42,19 @@ def _first_non_finite(obs: Any, batched: bool = True) -> int | None:
     return None
 
 
-def _check_non_negative(name: str, value: float) -> None:
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+def _check_number(name: str, value: Any, low: float, high: float = np.inf, low_inclusive: bool = True) -> float:
+    """:return: ``value`` as a float, after checking it is a real number in the range (ValueError naming it if not)."""
+    try:
+        number = float(value)
+        ok = not isinstance(value, (bool, str)) and np.isfinite(number) or number == high == np.inf
+    except (TypeError, ValueError):
+        ok = False
+    if ok:
+        ok = (low <= number if low_inclusive else low < number) and number <= high
+    if not ok:
+        bounds = f"{'[' if low_inclusive else '('}{low:g}, {high:g}]"
+        raise ValueError(f"{name} must be a number in {bounds}, got {value!r}")
+    return number
 
 
 class REINFORCE(OnPolicyAlgorithm):
@@ -148,20 +158,18 @@ class REINFORCE(OnPolicyAlgorithm):
         # Check everything we can before the env is built, so bad input fails before any work.
         if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
             raise ValueError(f"n_episodes must be an integer >= 1, got {n_episodes!r}")
-        if not (isinstance(gamma, (int, float)) and 0.0 <= gamma <= 1.0):
-            raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+        _check_number("gamma", gamma, 0.0, 1.0)
         if return_type not in RETURN_TYPES:
             raise ValueError(f"return_type must be one of {RETURN_TYPES}, got {return_type!r}")
         if baseline not in BASELINES:
             raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
         if baseline == "leave_one_out" and n_episodes < 2:
             raise ValueError(f"baseline='leave_one_out' needs n_episodes >= 2, got n_episodes={n_episodes}")
-        _check_non_negative("ent_coef", ent_coef)
-        _check_non_negative("vf_coef", vf_coef)
-        if not max_grad_norm > 0:
-            raise ValueError(f"max_grad_norm must be > 0, got {max_grad_norm!r}")
+        _check_number("ent_coef", ent_coef, 0.0)
+        _check_number("vf_coef", vf_coef, 0.0)
+        _check_number("max_grad_norm", max_grad_norm, 0.0, low_inclusive=False)
         if not callable(learning_rate):
-            _check_non_negative("learning_rate", learning_rate)
+            _check_number("learning_rate", learning_rate, 0.0)
         if rollout_buffer_class is not None and not (
             isinstance(rollout_buffer_class, type) and issubclass(rollout_buffer_class, EpisodeRolloutBuffer)
         ):
@@ -343,6 +351,9 @@ class REINFORCE(OnPolicyAlgorithm):
             # Give access to local variables
             callback.update_locals(locals())
             if not callback.on_step():
+                # REINFORCE: keep the envs' state, so a later learn() sees where each episode really is
+                self._last_obs = new_obs  # type: ignore[assignment]
+                self._last_episode_starts = dones
                 return False
 
             self._update_info_buffer(infos, dones)
