@@ -46,7 +46,7 @@ def _check_number(name: str, value: Any, low: float, high: float = np.inf, low_i
     """:return: ``value`` as a float, after checking it is a real number in the range (ValueError naming it if not)."""
     try:
         number = float(value)
-        ok = not isinstance(value, (bool, str)) and np.isfinite(number) or number == high == np.inf
+        ok = (not isinstance(value, (bool, str)) and np.isfinite(number)) or number == high == np.inf
     except (TypeError, ValueError):
         ok = False
     if ok:
