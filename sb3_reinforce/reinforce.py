@@ -1,4 +1,6 @@
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -11,6 +13,7 @@ from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
+from torch.distributions import Distribution
 from torch.nn import functional as F
 
 from sb3_reinforce.buffers import (
@@ -40,6 +43,17 @@ def _first_non_finite(obs: Any, batched: bool = True) -> int | None:
         finite = np.isfinite(value.reshape(len(value), -1)).all(axis=1)
         return int(np.flatnonzero(~finite)[0])
     return None
+
+
+@contextmanager
+def _distribution_validation(enabled: bool) -> Iterator[None]:
+    """Switch torch.distributions' argument checks, which cost about 10% of a small policy's forward."""
+    previous = Distribution._validate_args
+    Distribution.set_default_validate_args(enabled)
+    try:
+        yield
+    finally:
+        Distribution.set_default_validate_args(previous)
 
 
 def _check_number(name: str, value: Any, low: float, high: float = np.inf, low_inclusive: bool = True) -> float:
@@ -323,10 +337,11 @@ class REINFORCE(OnPolicyAlgorithm):
                 # Sample a new noise matrix
                 self.policy.reset_noise(env.num_envs)
 
-            with th.no_grad():
+            # REINFORCE: inference_mode, no argument validation, actor only: values and log-probs are computed in
+            # train(), with gradients. The sampled actions' distribution is unchanged.
+            with th.inference_mode(), _distribution_validation(False):
                 # Convert to pytorch tensor or to TensorDict
                 obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
-                # REINFORCE: actor only; values and log-probs are computed in train(), with gradients
                 actions = self.policy.get_distribution(obs_tensor).get_actions()
             actions = actions.cpu().numpy()
 
