@@ -84,34 +84,38 @@ def step_returns(rewards: np.ndarray, lengths: np.ndarray, gamma: float, return_
     raise ValueError(f"return_type must be one of {RETURN_TYPES}, got {return_type!r}")
 
 
-def batch_baseline(returns: np.ndarray, baseline: str) -> np.ndarray:
+def batch_baseline(returns: np.ndarray, baseline: str, return_type: str = "reward_to_go") -> np.ndarray:
     """
     State-independent baselines computed from the batch itself.
 
-    Both use the time-indexed mean ``b_t = mean_j G^j_t`` over the batch's episodes, where an episode that has
-    ended counts with ``G^j_t = 0`` (it sits in an absorbing state with no reward). For ``return_type="total"``
-    every column of ``returns`` holds ``R(tau_j)`` while episode j lasts, and ``b_0 = mean_j R(tau_j)`` is used at
-    every step, which is the classic "average return" baseline.
+    For ``return_type="reward_to_go"`` the baseline is time-indexed, ``b_t = mean_j G^j_t`` over the batch's
+    episodes, where an episode that has ended counts with ``G^j_t = 0`` (it sits in an absorbing state with no
+    reward). For ``return_type="total"`` it is the classic average return ``b = mean_j R(tau_j)``, the same at
+    every step.
 
     :param returns: Zero-padded step returns from :func:`step_returns`, shape ``(n_episodes, max_len)``
-    :param baseline: ``"none"``: zeros. ``"mean"``: ``b_t`` over all N episodes (includes episode i itself, so it
-        has an O(1/N) bias). ``"leave_one_out"``: episode i's baseline averages the other N-1 episodes only, which
-        keeps the estimator unbiased (Kool et al. 2019, "Buy 4 REINFORCE samples, get a baseline for free!").
+    :param baseline: ``"none"``: zeros. ``"mean"``: the mean over all N episodes (it includes episode i itself,
+        which shrinks the gradient by (N-1)/N in expectation). ``"leave_one_out"``: episode i's baseline averages
+        the other N-1 episodes only, which keeps the estimator unbiased (Kool et al. 2019, "Buy 4 REINFORCE
+        samples, get a baseline for free!"). Its advantages are exactly N/(N-1) times those of ``"mean"``.
+    :param return_type: ``"total"`` or ``"reward_to_go"``, as passed to :func:`step_returns`
     :return: Baseline per step, same shape as ``returns`` (values past an episode's end are meaningless)
     """
     n_episodes = returns.shape[0]
     if baseline == "none":
         return np.zeros_like(returns)
-    column_sum = returns.sum(axis=0, keepdims=True)
+    # Total returns: one value per episode, R(tau_j) = its step-0 return
+    columns = returns[:, :1] if return_type == "total" else returns
+    column_sum = columns.sum(axis=0, keepdims=True)
     if baseline == "mean":
-        per_step = np.broadcast_to(column_sum / n_episodes, returns.shape)
+        per_step = column_sum / n_episodes
     elif baseline == "leave_one_out":
         if n_episodes < 2:
             raise ValueError(f"baseline='leave_one_out' needs at least 2 episodes, got {n_episodes}")
-        per_step = (column_sum - returns) / (n_episodes - 1)
+        per_step = (column_sum - columns) / (n_episodes - 1)
     else:
         raise ValueError(f"batch_baseline handles 'none', 'mean' and 'leave_one_out', got {baseline!r}")
-    return np.array(per_step, dtype=np.float64)
+    return np.array(np.broadcast_to(per_step, returns.shape), dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------------------------------

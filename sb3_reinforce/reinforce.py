@@ -441,7 +441,7 @@ class REINFORCE(OnPolicyAlgorithm):
         if values is not None:
             advantages = returns - values.detach()
         else:
-            baseline = batch_baseline(padded_returns, self.baseline)[mask]
+            baseline = batch_baseline(padded_returns, self.baseline, self.return_type)[mask]
             advantages = returns - th.as_tensor(baseline, dtype=th.float32, device=self.device)
         if self.normalize_advantage and advantages.numel() > 1:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)

@@ -54,10 +54,20 @@ def test_mean_baseline_time_indexed_by_hand():
 
 def test_mean_baseline_total_is_mean_return():
     returns = step_returns(REWARDS, LENGTHS, 0.5, "total")
-    baseline = batch_baseline(returns, "mean")
-    # On the valid steps of a total-return batch the baseline is mean_j R(tau_j) at t=0 ...
-    assert baseline[0, 0] == pytest.approx(3.25)
-    assert baseline[1, 0] == pytest.approx(3.25)
+    # mean_j R(tau_j) = (3 + 3.5) / 2 at every step, also after episode 1 has ended
+    np.testing.assert_allclose(batch_baseline(returns, "mean", "total"), np.full((2, 3), 3.25))
+    # leave-one-out: each episode's baseline is the other's return
+    np.testing.assert_allclose(batch_baseline(returns, "leave_one_out", "total"), [[3.5] * 3, [3.0] * 3])
+
+
+def test_leave_one_out_is_rescaled_mean_baseline():
+    rng = np.random.default_rng(0)
+    lengths = np.array([5, 2, 7, 3])
+    returns = step_returns(pad_episodes(rng.normal(size=lengths.sum()), lengths), lengths, 0.9, "reward_to_go")
+    n = len(lengths)
+    loo = returns - batch_baseline(returns, "leave_one_out")
+    mean = returns - batch_baseline(returns, "mean")
+    np.testing.assert_allclose(loo, n / (n - 1) * mean)
 
 
 def test_leave_one_out_by_hand():

@@ -1,0 +1,92 @@
+"""The loss REINFORCE.train() minimizes, against advantages written out by hand for a scripted batch."""
+
+import numpy as np
+import pytest
+import torch as th
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from sb3_reinforce import REINFORCE
+from tests.envs import ScriptedEnv
+
+# Batch with gamma = 0.5 (episodes in the order they end):
+#   env 1, episode 0: rewards [0, 1]                    G = [0.5, 1]
+#   env 0, episode 0: rewards [0, 1, 2]                 G = [1, 2, 2]
+#   env 1, episode 1: rewards [10, 11, 12, 13, 14]      G = [21, 22, 22, 20, 14]   (truncated)
+G = [[0.5, 1.0], [1.0, 2.0, 2.0], [21.0, 22.0, 22.0, 20.0, 14.0]]
+# Time-indexed mean over the 3 episodes, an ended episode counting 0
+B_MEAN = [7.5, 25 / 3, 8.0, 20 / 3, 14 / 3]
+# With V(s) = 4 everywhere, the truncated episode's last reward gains gamma * V(s_T) = 2:
+G_BOOTSTRAPPED = [21.125, 22.25, 22.5, 21.0, 16.0]
+
+EXPECTED_ADVANTAGES = {
+    ("reward_to_go", "none"): G,
+    ("total", "none"): [[0.5] * 2, [1.0] * 3, [21.0] * 5],
+    ("reward_to_go", "mean"): [[g - b for g, b in zip(ep, B_MEAN)] for ep in G],
+    # leave-one-out: the other two episodes' mean, e.g. step 0 of episode 0: (1 + 21) / 2
+    ("reward_to_go", "leave_one_out"): [[0.5 - 11.0, 1.0 - 12.0], [1.0 - 10.75, 2.0 - 11.5, 2.0 - 11.0], [21 - 0.75, 22 - 1.5, 22 - 1.0, 20 - 0, 14 - 0]],
+    ("total", "mean"): [[0.5 - 7.5] * 2, [1.0 - 7.5] * 3, [21.0 - 7.5] * 5],
+    ("reward_to_go", "value"): [[0.5 - 4, 1.0 - 4], [1.0 - 4, 2.0 - 4, 2.0 - 4], [g - 4 for g in G_BOOTSTRAPPED]],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("return_type, baseline", list(EXPECTED_ADVANTAGES))
+def test_policy_loss_by_hand(return_type, baseline):
+    env = DummyVecEnv([lambda: ScriptedEnv([3, 2], tag=0), lambda: ScriptedEnv([2, 5], tag=1, truncate=(1,))])
+    with pytest.warns(UserWarning, match="TimeLimit"):
+        model = REINFORCE(
+            "MlpPolicy",
+            env,
+            n_episodes=3,
+            gamma=0.5,
+            return_type=return_type,
+            baseline=baseline,
+            normalize_advantage=False,
+            learning_rate=0.0,
+            seed=0,
+        )
+    with th.no_grad():
+        model.policy.value_net.weight.zero_()
+        model.policy.value_net.bias.fill_(4.0)
+    _, callback = model._setup_learn(100, None)
+    assert model.collect_rollouts(model.env, callback, model.rollout_buffer)
+    batch = model.rollout_buffer.get()
+    np.testing.assert_array_equal(batch.lengths, [2, 3, 5])
+    with th.no_grad():
+        log_prob = model.policy.get_distribution(batch.observations).log_prob(batch.actions.long().flatten()).numpy()
+    advantages = np.concatenate(EXPECTED_ADVANTAGES[(return_type, baseline)])
+    # L = -(1/N) sum_i sum_t A_it log pi(a_t|s_t), N = 3
+    expected = -(advantages * log_prob).sum() / 3
+
+    model.train()
+    assert model.logger.name_to_value["train/policy_loss"] == pytest.approx(expected, rel=1e-5)
+    if baseline == "value":
+        returns = np.concatenate([G[0], G[1], G_BOOTSTRAPPED])
+        assert model.logger.name_to_value["train/value_loss"] == pytest.approx(np.mean((returns - 4.0) ** 2), rel=1e-5)
+
+
+def test_normalized_advantages_are_standardized():
+    env = DummyVecEnv([lambda: ScriptedEnv([3, 2], tag=0), lambda: ScriptedEnv([2, 5], tag=1)])
+    with pytest.warns(UserWarning, match="TimeLimit"):
+        model = REINFORCE("MlpPolicy", env, n_episodes=3, gamma=0.5, baseline="none", learning_rate=0.0, seed=0)
+    _, callback = model._setup_learn(100, None)
+    assert model.collect_rollouts(model.env, callback, model.rollout_buffer)
+    batch = model.rollout_buffer.get()
+    with th.no_grad():
+        log_prob = model.policy.get_distribution(batch.observations).log_prob(batch.actions.long().flatten()).numpy()
+    returns = np.concatenate(G)
+    advantages = (returns - returns.mean()) / (returns.std(ddof=1) + 1e-8)
+    model.train()
+    assert model.logger.name_to_value["train/policy_loss"] == pytest.approx(-(advantages * log_prob).sum() / 3, abs=1e-6)
+
+
+def test_entropy_loss_sums_over_steps_and_averages_over_episodes():
+    env = DummyVecEnv([lambda: ScriptedEnv([3, 2], tag=0), lambda: ScriptedEnv([2, 5], tag=1)])
+    with pytest.warns(UserWarning, match="TimeLimit"):
+        model = REINFORCE("MlpPolicy", env, n_episodes=3, baseline="none", learning_rate=0.0, ent_coef=0.1, seed=0)
+    _, callback = model._setup_learn(100, None)
+    assert model.collect_rollouts(model.env, callback, model.rollout_buffer)
+    batch = model.rollout_buffer.get()
+    with th.no_grad():
+        entropy = model.policy.get_distribution(batch.observations).entropy().numpy()
+    model.train()
+    assert model.logger.name_to_value["train/entropy_loss"] == pytest.approx(-entropy.sum() / 3, rel=1e-5)
