@@ -1,0 +1,266 @@
+"""The rl_zoo3 integration (sb3_reinforce.zoo): registration, train then enjoy, config checks, the hyperparameter
+sampler and converter, pruning, and several workers sharing one optuna study."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+import torch as th
+import yaml
+from stable_baselines3.common.env_util import make_vec_env
+
+from sb3_reinforce import REINFORCE
+from sb3_reinforce.zoo import (
+    ALGO,
+    ZooConfigError,
+    _prepare_train,
+    check_hyperparams,
+    convert_reinforce_params,
+    default_config,
+    main,
+    register,
+    sample_reinforce_params,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    # Another process holds one of the two cores (and rl_zoo3's --num-threads sets torch's global pool). Restored.
+    n_threads = th.get_num_threads()
+    th.set_num_threads(1)
+    yield
+    th.set_num_threads(n_threads)
+
+
+def write_config(path: Path, **entry) -> str:
+    entry = {"n_timesteps": 1000, "policy": "MlpPolicy", **entry}
+    path.write_text(yaml.safe_dump({"CartPole-v1": entry}))
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Registration and the packaged config
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_register_reaches_every_registry_and_the_algo_choices(capsys):
+    import rl_zoo3
+    import rl_zoo3.enjoy
+    import rl_zoo3.exp_manager
+    import rl_zoo3.hyperparams_opt
+    import rl_zoo3.train
+    import rl_zoo3.utils
+
+    register()
+    register()  # idempotent
+    for module in (rl_zoo3, rl_zoo3.utils, rl_zoo3.exp_manager, rl_zoo3.train, rl_zoo3.enjoy):
+        assert module.ALGOS[ALGO] is REINFORCE, module.__name__
+    for module in (rl_zoo3.hyperparams_opt, rl_zoo3.exp_manager):
+        assert module.HYPERPARAMS_SAMPLER[ALGO] is sample_reinforce_params
+        assert module.HYPERPARAMS_CONVERTER[ALGO] is convert_reinforce_params
+    # argparse's choices=list(ALGOS.keys()) is built inside train()/enjoy(): reinforce must be among them
+    for command in ("train", "enjoy"):
+        with pytest.raises(SystemExit) as exc_info:
+            main([command, "--help"])
+        assert exc_info.value.code == 0
+        assert "reinforce" in capsys.readouterr().out
+
+
+def test_packaged_config_is_found_and_every_entry_is_valid():
+    path = default_config()
+    assert path == REPO / "zoo_configs" / "reinforce.yml"
+    entries = yaml.safe_load(path.read_text())
+    assert {"CartPole-v1", "Acrobot-v1", "LunarLander-v3", "Pendulum-v1"} <= set(entries)
+    for env_id, entry in entries.items():
+        check_hyperparams(entry, env_id)
+        assert isinstance(entry["n_timesteps"], float), f"{env_id}: write n_timesteps as !!float"
+
+
+def test_conf_file_and_algo_defaults_are_added_only_when_missing(tmp_path):
+    config = write_config(tmp_path / "c.yml")
+    assert _prepare_train(["--env", "CartPole-v1"]) == [
+        "--algo", "reinforce", "--env", "CartPole-v1", "--conf-file", str(default_config()),
+    ]  # fmt: skip
+    for flag in ("-conf", "--conf-file", "--conf"):  # argparse accepts the abbreviation too
+        assert _prepare_train(["--algo", "reinforce", flag, config]) == ["--algo", "reinforce", flag, config]
+    assert _prepare_train(["--algo", "ppo"]) == ["--algo", "ppo"]  # other algorithms: rl_zoo3 unchanged
+
+
+# ---------------------------------------------------------------------------------------------------
+# train, then enjoy
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_train_writes_a_model_that_enjoy_loads_and_runs(tmp_path, capsys):
+    # No --algo, no -conf: reinforce and zoo_configs/reinforce.yml
+    main(["train", "--env", "CartPole-v1", "-n", "3000", "-f", str(tmp_path), "--seed", "0", "--eval-freq", "-1"])
+    run_dir = tmp_path / "reinforce" / "CartPole-v1_1"
+    model = REINFORCE.load(run_dir / "CartPole-v1.zip")
+    assert model.num_timesteps >= 3000
+    assert model.n_episodes == 8 and model.baseline == "value"  # from the packaged config
+    assert yaml.unsafe_load((run_dir / "CartPole-v1" / "config.yml").read_text())["n_episodes"] == 8
+    capsys.readouterr()
+
+    main(["enjoy", "--algo", "reinforce", "--env", "CartPole-v1", "-f", str(tmp_path), "--no-render", "-n", "300"])
+    out = capsys.readouterr().out
+    assert f"Loading {run_dir / 'CartPole-v1.zip'}" in out
+    assert "Mean reward:" in out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bad configs fail before rl_zoo3 builds anything, naming the key or value
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "entry, params, expected",
+    [
+        ({"n_epsiodes": 8}, [], ["'n_epsiodes'", "did you mean 'n_episodes'"]),
+        ({"baseline": "median"}, [], ["baseline", "'median'"]),
+        ({"gamma": 1.5}, [], ["gamma", "1.5"]),
+        ({"learning_rate": "1e-3"}, [], ["learning_rate", "'1e-3'", "!!float"]),
+        ({"normalize_kwargs": "dict(norm_reward=False)"}, [], ["'normalize_kwargs'", "normalize:"]),
+        ({"seed": 3}, [], ["'seed'", "--seed"]),
+        ({"ent_coef": "0.1x"}, [], ["ent_coef", "'0.1x'"]),
+        ({"n_timesteps": "1e5"}, [], ["n_timesteps", "'1e5'", "!!float"]),
+        ({"n_envs": 0}, [], ["n_envs", "got 0"]),
+        ({}, ["-params", "n_episodes:0"], ["n_episodes", "got 0", "-params"]),
+    ],
+)
+def test_bad_config_fails_before_training_naming_the_problem(tmp_path, entry, params, expected):
+    config = write_config(tmp_path / "bad.yml", **entry)
+    log_folder = tmp_path / "logs"
+    with pytest.raises(SystemExit) as exc_info:
+        main(["train", "--algo", "reinforce", "--env", "CartPole-v1", "-conf", config, "-f", str(log_folder), *params])
+    message = str(exc_info.value.code)
+    assert config in message and "'CartPole-v1'" in message
+    for text in expected:
+        assert text in message
+    assert not log_folder.exists()  # nothing was built
+
+
+def test_optimize_without_pandas_fails_before_the_search(monkeypatch):
+    # rl_zoo3 writes its report with optuna's trials_dataframe (pandas), after the whole search has run
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ZooConfigError, match="pandas"):
+        _prepare_train(["--algo", "reinforce", "-optimize"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sampler, converter, pruning
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_sampled_hyperparams_build_a_reinforce_and_the_converter_round_trips():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0), direction="maximize")
+    env = make_vec_env("CartPole-v1", n_envs=2)
+    yaml_entry = yaml.safe_load(default_config().read_text())["CartPole-v1"]
+    seen = set()
+    for _ in range(12):
+        trial = study.ask()
+        kwargs = sample_reinforce_params(trial, n_actions=0, n_envs=2, additional_args={})
+        # What --trial-id rebuilds from the stored params is what the trial trained with
+        assert convert_reinforce_params(trial.params) == kwargs
+        assert set(kwargs["policy_kwargs"]) == {"net_arch", "activation_fn"}
+        model = REINFORCE("MlpPolicy", env, **kwargs)
+        assert model.n_episodes == kwargs["n_episodes"] and model.baseline == kwargs["baseline"]
+        # rl_zoo3 merges the sample over the YAML entry: the result is still a valid entry
+        check_hyperparams({**yaml_entry, **kwargs}, "merged")
+        study.tell(trial, 0.0)
+        seen.add(kwargs["baseline"])
+    assert len(seen) > 1
+    # And from the study's storage
+    for frozen in study.trials:
+        assert REINFORCE("MlpPolicy", env, **convert_reinforce_params(frozen.params)).policy is not None
+
+
+def test_converter_maps_net_arch_and_activation_to_policy_kwargs():
+    params = {
+        "n_episodes": 16, "learning_rate": 3e-4, "gamma": 1.0, "return_type": "total", "baseline": "leave_one_out",
+        "normalize_advantage": False, "ent_coef": 1e-3, "max_grad_norm": 1.0, "vf_coef": 0.5, "net_arch": "medium",
+        "activation_fn": "relu",
+    }  # fmt: skip
+    kwargs = sample_reinforce_params(optuna.trial.FixedTrial(params), 0, 1, {})
+    assert kwargs == {
+        **{k: v for k, v in params.items() if k not in ("net_arch", "activation_fn")},
+        "policy_kwargs": {"net_arch": dict(pi=[256, 256], vf=[256, 256]), "activation_fn": th.nn.ReLU},
+    }
+    model = REINFORCE("MlpPolicy", make_vec_env("CartPole-v1", n_envs=1), **kwargs)
+    assert isinstance(model.policy.activation_fn(), th.nn.ReLU)
+
+
+def test_rl_zoo3_trial_eval_callback_prunes_reinforce():
+    from rl_zoo3.callbacks import TrialEvalCallback
+
+    # Any reported value is below the threshold: the first evaluation prunes
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1e9))
+    trial = study.ask()
+    callback = TrialEvalCallback(make_vec_env("CartPole-v1", n_envs=1), trial, n_eval_episodes=1, eval_freq=20)
+    model = REINFORCE("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=0), n_episodes=4, seed=0)
+    model.learn(50_000, callback=callback)
+    assert callback.is_pruned
+    assert model.num_timesteps == 40  # stopped at the first evaluation, mid-batch
+
+
+# ---------------------------------------------------------------------------------------------------
+# Distributed optimization
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_two_workers_share_one_journal_study(tmp_path):
+    storage = tmp_path / "study.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+
+    def command(worker: int) -> list[str]:
+        return [
+            sys.executable, "-m", "sb3_reinforce.zoo", "train", "--algo", "reinforce", "--env", "CartPole-v1",
+            "-optimize", "--n-trials", "2", "--n-jobs", "1", "--storage", str(storage), "--study-name", "s",
+            "-n", "2000", "--sampler", "random", "--pruner", "none", "--eval-episodes", "2", "--n-evaluations", "1",
+            "--seed", str(worker), "-f", str(tmp_path / f"worker{worker}"), "--no-optim-plots", "--num-threads", "1",
+        ]  # fmt: skip
+
+    # Both at once, as on a cluster: the journal file's lock keeps their writes apart
+    workers = [
+        subprocess.Popen(command(worker), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for worker in range(2)
+    ]
+    outputs = [worker.communicate(timeout=120)[0] for worker in workers]
+    for worker, output in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, output[-3000:]
+
+    study = optuna.load_study(
+        study_name="s", storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(storage)))
+    )
+    # Each worker runs its own --n-trials 2: four trials in the one study means both wrote to it
+    assert len(study.get_trials(states=[optuna.trial.TrialState.COMPLETE])) == 4
+    assert len({trial.number for trial in study.trials}) == 4
+    assert "command" in study.user_attrs  # rl_zoo3's own record of the command
+
+    # --trial-id trains with a stored trial's hyperparameters, through our converter (rl_zoo3's load_trial)
+    trial = study.trials[1]
+    main([
+        "train", "--env", "CartPole-v1", "--storage", str(storage), "--study-name", "s", "--trial-id", "1", "-n", "500",
+        "-f", str(tmp_path / "retrain"), "--eval-freq", "-1", "--seed", "0",
+    ])  # fmt: skip
+    model = REINFORCE.load(tmp_path / "retrain" / "reinforce" / "CartPole-v1_1" / "CartPole-v1.zip")
+    for name in ("n_episodes", "baseline", "gamma", "return_type", "normalize_advantage", "ent_coef"):
+        assert getattr(model, name) == trial.params[name], name
+    assert model.lr_schedule(1.0) == pytest.approx(trial.params["learning_rate"])
+    assert model.policy_kwargs["net_arch"] == convert_reinforce_params(trial.params)["policy_kwargs"]["net_arch"]
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--trial-id", "2"], "--trial-id needs --storage and --study-name"),
+        (["--storage", "s.log", "--study-name", "s", "--trial-id", "0"], "ignores --trial-id 0"),
+    ],
+)
+def test_trial_ids_rl_zoo3_would_ignore_are_refused(args, expected):
+    with pytest.raises(ZooConfigError, match=expected):
+        _prepare_train(["--algo", "reinforce", *args])
