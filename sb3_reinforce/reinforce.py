@@ -29,6 +29,8 @@ from sb3_reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
 SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
 
 ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+# A rollout still running after this many steps per env is probably waiting for an episode that never ends
+LONG_ROLLOUT_STEPS = 100_000
 OBSERVATION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary, spaces.Dict)
 
 
@@ -373,6 +375,13 @@ class REINFORCE(OnPolicyAlgorithm):
 
             self._update_info_buffer(infos, dones)
             n_steps += 1
+            if n_steps == LONG_ROLLOUT_STEPS:  # REINFORCE: say why learn() seems stuck, long before memory runs out
+                warnings.warn(
+                    f"The rollout has run {n_steps} steps per env and only {n_finished} of its {self.n_episodes} "
+                    f"episodes have ended (batch episodes still running in envs {np.flatnonzero(start_row >= 0).tolist()}). "
+                    "If they never end, wrap the env in gymnasium.wrappers.TimeLimit.",
+                    UserWarning,
+                )
 
             # REINFORCE: store the step, then close the batch episodes that just ended. There is no bootstrap
             # here: a truncated episode keeps its terminal observation and train() decides.

@@ -225,3 +225,14 @@ def test_time_limit_does_not_warn():
         warnings.simplefilter("error")
         REINFORCE("MlpPolicy", gym.make("CartPole-v1"), n_episodes=2)
         REINFORCE("MlpPolicy", TimeLimit(NeverEndingEnv(), max_episode_steps=10), n_episodes=2)
+
+
+def test_long_rollout_warns_while_it_runs(monkeypatch):
+    monkeypatch.setattr("sb3_reinforce.reinforce.LONG_ROLLOUT_STEPS", 50)
+    with pytest.warns(UserWarning, match="TimeLimit"):
+        model = REINFORCE(
+            "MlpPolicy", NeverEndingEnv(), n_episodes=2, seed=0, rollout_buffer_kwargs=dict(max_memory_bytes=2**20)
+        )
+    with pytest.warns(UserWarning, match=r"run 50 steps per env and only 0 of its 2 episodes have ended \(.* envs \[0\]\)"):
+        with pytest.raises(MemoryError):
+            model.learn(10**9)
