@@ -1,8 +1,10 @@
+import pickle
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
+import gymnasium
 import numpy as np
 import torch as th
 from gymnasium import spaces
@@ -94,8 +96,13 @@ class REINFORCE(OnPolicyAlgorithm):
     are stepped, counted in ``num_timesteps`` and logged as ``rollout/discarded_frac``. There is no bootstrapping
     at a rollout cut, because there is no cut.
 
-    Default choices (measured on CartPole-v1 and Acrobot-v1, see docs/defaults.md): reward-to-go with a learned
-    value baseline and standardized advantages learned fastest and most reliably of the combinations tried.
+    Defaults were chosen by measurement (docs/defaults.md: CartPole-v1 at 100k and Acrobot-v1 at 200k steps,
+    8 envs, 3 to 5 seeds): reward-to-go, a batch baseline and standardized advantages with ``learning_rate=3e-3``
+    and ``n_episodes=8`` learned fastest and never failed on either env (final deterministic eval 493 and -85 on
+    average over 5 seeds). The total return failed on Acrobot at that learning rate, and the learned value baseline
+    failed on Acrobot with reward-to-go. With ``normalize_advantage=True``, ``"mean"`` and ``"leave_one_out"`` give
+    the same update (their advantages differ by the factor N/(N-1), which standardizing removes); the default is
+    ``"leave_one_out"`` because it stays unbiased when normalization is turned off.
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy)
     :param env: The environment to learn from (if registered in Gym, can be str). Its episodes must end: wrap
@@ -150,11 +157,11 @@ class REINFORCE(OnPolicyAlgorithm):
         self,
         policy: str | type[MlpPolicy],
         env: GymEnv | str,
-        learning_rate: float | Schedule = 1e-3,
+        learning_rate: float | Schedule = 3e-3,
         n_episodes: int = 8,
         gamma: float = 0.99,
         return_type: str = "reward_to_go",
-        baseline: str = "value",
+        baseline: str = "leave_one_out",
         normalize_advantage: bool = True,
         ent_coef: float = 0.0,
         vf_coef: float = 0.5,
@@ -181,6 +188,11 @@ class REINFORCE(OnPolicyAlgorithm):
             raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
         if baseline == "leave_one_out" and n_episodes < 2:
             raise ValueError(f"baseline='leave_one_out' needs n_episodes >= 2, got n_episodes={n_episodes}")
+        if baseline == "mean" and n_episodes < 2:
+            # The mean of one episode is its own return: every advantage would be 0 and nothing would learn
+            raise ValueError(
+                f"baseline='mean' needs n_episodes >= 2 (with one episode every advantage is 0), got n_episodes={n_episodes}"
+            )
         _check_number("ent_coef", ent_coef, 0.0)
         _check_number("vf_coef", vf_coef, 0.0)
         _check_number("max_grad_norm", max_grad_norm, 0.0, low_inclusive=False)
@@ -245,11 +257,16 @@ class REINFORCE(OnPolicyAlgorithm):
 
     @staticmethod
     def _warn_if_no_time_limit(env: VecEnv) -> None:
-        try:
-            wrapped = env.env_is_wrapped(TimeLimit)
-        except (AttributeError, NotImplementedError):  # a VecEnv that cannot tell
-            return
-        if not all(wrapped):
+        # rl_zoo3 replaces gymnasium's TimeLimit by a subclass at import, after which the original class can no longer
+        # be pickled by name for a SubprocVecEnv: check both, and stay silent when we cannot tell (the rollout's
+        # memory cap and long-rollout warning still guard against episodes that never end)
+        wrapped = np.zeros(env.num_envs, dtype=bool)
+        for time_limit in {gymnasium.wrappers.common.TimeLimit, TimeLimit}:
+            try:
+                wrapped |= np.asarray(env.env_is_wrapped(time_limit), dtype=bool)
+            except (AttributeError, NotImplementedError, pickle.PicklingError):
+                return
+        if not wrapped.all():
             warnings.warn(
                 "REINFORCE learns from complete episodes, but the env is not wrapped in a gymnasium TimeLimit. "
                 "If an episode never ends, learn() stops with an error once the rollout buffer reaches its memory "

@@ -39,6 +39,8 @@ BAD_PARAMETERS = [
     (dict(return_type="bogus"), ["return_type", "bogus"]),
     (dict(baseline="median"), ["baseline", "median"]),
     (dict(baseline="leave_one_out", n_episodes=1), ["leave_one_out", "n_episodes=1"]),
+    (dict(baseline="mean", n_episodes=1), ["mean", "n_episodes=1"]),
+    (dict(n_episodes=1), ["leave_one_out", "n_episodes=1"]),  # the default baseline needs two episodes
     (dict(ent_coef=-0.1), ["ent_coef", "-0.1"]),
     (dict(vf_coef=-1), ["vf_coef", "-1"]),
     (dict(max_grad_norm=0), ["max_grad_norm", "0"]),
@@ -74,7 +76,8 @@ def test_bad_parameter_raises_before_the_env_is_built(kwargs, texts):
         # A numpy float32 (e.g. from a numpy-based hyperparameter sampler) is a valid discount factor
         dict(gamma=np.float32(0.99)),
         dict(n_episodes=np.int64(2)),
-        dict(n_episodes=1, baseline="mean"),
+        dict(n_episodes=1, baseline="none"),
+        dict(n_episodes=1, baseline="value"),
         dict(n_episodes=2, baseline="leave_one_out"),
         dict(ent_coef=0.0, vf_coef=0.0, learning_rate=0.0),
         dict(learning_rate=lambda progress: 1e-3 * progress),

@@ -4,6 +4,7 @@ test_deterministic.py), run on REINFORCE."""
 
 import csv
 import os
+import warnings
 
 import gymnasium as gym
 import numpy as np
@@ -125,7 +126,7 @@ def test_action_spaces(space, baseline, return_type):
 
 @pytest.mark.parametrize("discrete", [True, False])
 def test_cnn_policy(discrete):
-    model = REINFORCE("CnnPolicy", image_env(discrete), n_episodes=2, policy_kwargs=SMALL_CNN, seed=0)
+    model = REINFORCE("CnnPolicy", image_env(discrete), n_episodes=2, baseline="value", policy_kwargs=SMALL_CNN, seed=0)
     assert model.policy.features_extractor.features_dim == 32
     before = snapshot(model)
     # FakeImageEnv pays 0 reward: with the value baseline the advantage is -V(s), which moves the actor too
@@ -201,7 +202,7 @@ def test_vec_envs_and_logging(tmp_path, kind, baseline):
     assert 0.0 <= discarded < 1.0
     if kind == "Monitor":
         assert discarded == 0.0  # a single env never discards
-    assert float(last["train/learning_rate"]) == pytest.approx(1e-3)
+    assert float(last["train/learning_rate"]) == pytest.approx(model.learning_rate)
     assert int(float(last["time/total_timesteps"])) <= model.num_timesteps
 
 
@@ -485,3 +486,17 @@ def test_same_seed_same_parameters():
         assert th.equal(params_a[name], params_b[name]), name
     _, params_c = train_cartpole(seed=2)
     assert any(not th.equal(params_a[name], params_c[name]) for name in params_a)
+
+
+def test_subproc_env_after_rl_zoo3_replaced_time_limit():
+    # rl_zoo3 swaps gymnasium's TimeLimit for a subclass at import; the TimeLimit check must still pickle
+    pytest.importorskip("rl_zoo3")
+    import rl_zoo3.gym_patches  # noqa: F401
+
+    env = SubprocVecEnv([lambda: gym.make("CartPole-v1")] * 2)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            REINFORCE("MlpPolicy", env, n_episodes=2, seed=0).learn(200)
+    finally:
+        env.close()
