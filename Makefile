@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast demo lint type check-codestyle format bench clean
+.PHONY: install test test-fast demo compare variance lint type format bench clean
 
 # torch==2.13.0 first: on the project's machines it resolves to the CPU build already on disk; a plain
 # `torch` requirement would pull a multi-GB CUDA build. The project's range (<2.14) then keeps it.
@@ -35,6 +35,12 @@ format: install
 
 type: install
 	$(PY) -m mypy sb3_reinforce
+
+compare: install
+	$(VENV)/bin/sb3-reinforce compare --env CartPole-v1 --seeds 0 1 2 3 4 --workers 2
+
+variance: install
+	$(VENV)/bin/sb3-reinforce variance --env CartPole-v1
 
 bench: install
 	$(PY) benchmarks/throughput.py

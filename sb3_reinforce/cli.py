@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 import tyro
 
+from sb3_reinforce.compare import CompareArgs, run_compare
 from sb3_reinforce.reinforce import REINFORCE
+from sb3_reinforce.variance import VarianceArgs, run_variance
 
 _DEFAULTS = {name: p.default for name, p in inspect.signature(REINFORCE.__init__).parameters.items()}
 
@@ -107,7 +109,11 @@ def train(args: TrainArgs) -> tuple[float, float]:
     return float(mean_reward), float(std_reward)
 
 
-COMMANDS: dict[str, tuple[type, Any]] = {"train": (TrainArgs, train)}
+COMMANDS: dict[str, tuple[type, Any]] = {
+    "train": (TrainArgs, train),
+    "compare": (CompareArgs, run_compare),
+    "variance": (VarianceArgs, run_variance),
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -23,7 +23,7 @@ EXPECTED_ADVANTAGES = {
     ("total", "none"): [[0.5] * 2, [1.0] * 3, [21.0] * 5],
     ("reward_to_go", "mean"): [[g - b for g, b in zip(ep, B_MEAN, strict=False)] for ep in G],
     # leave-one-out: the other two episodes' mean, e.g. step 0 of episode 0: (1 + 21) / 2
-    ("reward_to_go", "leave_one_out"): [[0.5 - 11.0, 1.0 - 12.0], [1.0 - 10.75, 2.0 - 11.5, 2.0 - 11.0], [21 - 0.75, 22 - 1.5, 22 - 1.0, 20 - 0, 14 - 0]],
+    ("reward_to_go", "leave_one_out"): [[0.5 - 11.0, 1.0 - 12.0], [1.0 - 10.75, 2.0 - 11.5, 2.0 - 11.0], [21 - 0.75, 22 - 1.5, 22 - 1.0, 20 - 0, 14 - 0]],  # noqa: E501
     ("total", "mean"): [[0.5 - 7.5] * 2, [1.0 - 7.5] * 3, [21.0 - 7.5] * 5],
     ("reward_to_go", "value"): [[0.5 - 4, 1.0 - 4], [1.0 - 4, 2.0 - 4, 2.0 - 4], [g - 4 for g in G_BOOTSTRAPPED]],
 }  # fmt: skip

@@ -1,0 +1,567 @@
+"""
+Compare REINFORCE with other rl_zoo3 algorithms (PPO and A2C by default) on one env, over seeds.
+
+    sb3-reinforce compare --env CartPole-v1 --seeds 0 1 2 3 4 --workers 2
+
+Every run's hyperparameters come from a zoo YAML file, read at run time by rl_zoo3 itself: REINFORCE's from
+``zoo_configs/reinforce.yml``, the others' from the files rl_zoo3 ships (``rl_zoo3/hyperparams/<algo>.yml``).
+Each (algo, seed) trains in its own process through rl_zoo3's ``ExperimentManager`` (which parses ``n_envs``,
+``normalize``, ``policy_kwargs`` strings, ``lin_`` schedules and env wrappers, builds the envs and the model),
+with a callback that evaluates it every ``--eval-freq`` env steps. Under ``<out-dir>/<env>/`` it writes
+``curves.csv``, ``summary.md`` and ``curves.png``, and ``runs/`` (each run's rl_zoo3 folder with its
+``config.yml`` and final model, its log, and its results as JSON).
+
+rl_zoo3 is an optional dependency (``pip install sb3-reinforce[zoo]``): it is imported when a comparison runs,
+so ``sb3-reinforce train`` works without it.
+
+Internal: ``python -m sb3_reinforce.compare RUN.json`` trains one run (what each worker process executes).
+"""
+
+import argparse
+import contextlib
+import csv
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
+
+from sb3_reinforce import stats
+
+ALGO = "reinforce"
+
+
+@dataclass
+class CompareArgs:
+    """Train REINFORCE and other rl_zoo3 algorithms on one env over seeds, with the zoo's hyperparameters, and
+    compare their evaluation curves. Writes curves.csv, summary.md and curves.png under <out-dir>/<env>/."""
+
+    env: str = "CartPole-v1"
+    """Gymnasium env id"""
+    algos: list[str] = field(default_factory=lambda: [ALGO, "ppo", "a2c"])
+    """Algorithms, by rl_zoo3 name. Each needs an entry for the env in its zoo YAML file: zoo_configs/reinforce.yml
+    for reinforce, rl_zoo3/hyperparams/<algo>.yml for the others"""
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
+    """The seeds, explicitly (for 10 seeds: --seeds $(seq 0 9)). Every algo runs with every seed"""
+    n_timesteps: int | None = None
+    """Env steps per run, the same for every algo. Default: n_timesteps of the first algo in --algos whose YAML
+    has an entry for the env (REINFORCE's with the default --algos)"""
+    eval_freq: int = 10_000
+    """Evaluate every this many env steps (counted over all envs of a run). Runs are also evaluated at step 0 and
+    at the end of training; <= 0: only then"""
+    n_eval_episodes: int = 10
+    """Episodes of each deterministic evaluation"""
+    workers: int = 1
+    """Runs trained at the same time, each in its own process (at most the number of free cores: runs that share
+    a core slow each other down, and the wall-clock curves and fps show it)"""
+    out_dir: str = "results/compare"
+    """Results go to <out-dir>/<env>/"""
+    threshold: float | None = None
+    """Eval mean counted as solved, for steps- and seconds-to-threshold. Default: the gymnasium spec's
+    reward_threshold (none for some envs: then those columns are left out)"""
+    allow_default: bool = False
+    """Let an algo without an entry for the env use its YAML's 'default' entry (untuned: off unless asked)"""
+    device: str = "cpu"
+    """Torch device of every run ("auto" picks a GPU if there is one)"""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Hyperparameters: rl_zoo3's files, through rl_zoo3's ExperimentManager
+# ---------------------------------------------------------------------------------------------------
+
+
+def _experiment_manager(algo: str, env_id: str, seed: int = 0, **kwargs: Any):
+    """
+    :return: An rl_zoo3 ExperimentManager for one run, reading ``algo``'s zoo YAML (ours for REINFORCE)
+    """
+    from rl_zoo3.exp_manager import ExperimentManager
+
+    from sb3_reinforce.zoo import default_config
+
+    kwargs.setdefault("args", argparse.Namespace())
+    kwargs.setdefault("log_folder", "logs")
+    return ExperimentManager(
+        algo=algo,
+        env_id=env_id,
+        seed=seed,
+        config=str(default_config()) if algo == ALGO else None,  # None: rl_zoo3/hyperparams/<algo>.yml
+        eval_freq=-1,  # our callback evaluates, counting env steps (rl_zoo3's counts calls)
+        save_freq=-1,
+        log_interval=-1,  # rl_zoo3's default: SB3's own logging interval
+        verbose=0,
+        **kwargs,
+    )
+
+
+def zoo_entry(algo: str, env_id: str, allow_default: bool = False) -> tuple[dict[str, Any], str, str]:
+    """
+    The YAML entry rl_zoo3 will train ``algo`` on ``env_id`` with, found as ExperimentManager.read_hyperparameters
+    finds it, except that the untuned ``default`` entry is refused unless ``allow_default``.
+
+    :return: The entry (as written, unparsed), the config file and the entry's key
+    :raise ValueError: When the file has no entry for the env
+    """
+    import yaml
+
+    exp = _experiment_manager(algo, env_id)
+    try:
+        with open(exp.config) as file:
+            entries = yaml.safe_load(file)
+    except OSError as error:
+        raise ValueError(f"cannot read {algo}'s hyperparameters: {error}") from error
+    gym_id = exp.env_name.gym_id
+    if gym_id in entries:
+        key = gym_id
+    elif exp.is_atari(gym_id) and "atari" in entries:
+        key = "atari"
+    elif allow_default and "default" in entries:
+        key = "default"
+    else:
+        hint = " (it has an untuned 'default' entry: pass --allow-default to use it)" if "default" in entries else ""
+        raise ValueError(f"{algo} has no hyperparameters for {gym_id} in {exp.config}{hint}")
+    return entries[key], exp.config, key
+
+
+def resolve_args(args: CompareArgs) -> CompareArgs:
+    """
+    Check the env and algo names, and fill in the defaults that depend on them (``n_timesteps``, ``threshold``).
+
+    :raise ValueError: For an unknown env or algo, or no budget to be found
+    """
+    import gymnasium as gym
+    from rl_zoo3.utils import ALGOS
+
+    from sb3_reinforce.zoo import register
+
+    register()
+    if args.env not in gym.envs.registry:
+        raise ValueError(f"unknown env {args.env!r}: not in gymnasium's registry")
+    unknown = [algo for algo in args.algos if algo not in ALGOS]
+    if unknown:
+        raise ValueError(f"unknown algo(s) {unknown}: rl_zoo3 knows {sorted(ALGOS)}")
+    if not args.algos or not args.seeds:
+        raise ValueError("--algos and --seeds must not be empty")
+    if len(set(args.seeds)) != len(args.seeds) or len(set(args.algos)) != len(args.algos):
+        raise ValueError(f"--algos and --seeds must not repeat, got {args.algos} and {args.seeds}")
+
+    n_timesteps = args.n_timesteps
+    if n_timesteps is None:
+        for algo in args.algos:
+            with contextlib.suppress(ValueError):
+                entry, _, _ = zoo_entry(algo, args.env, args.allow_default)
+                if "n_timesteps" in entry:
+                    n_timesteps = int(entry["n_timesteps"])
+                    break
+        else:
+            raise ValueError(f"none of {args.algos} has a YAML entry with n_timesteps for {args.env}: pass --n-timesteps")
+    threshold = args.threshold
+    if threshold is None:
+        threshold = gym.spec(args.env).reward_threshold
+    return replace(args, n_timesteps=n_timesteps, threshold=None if threshold is None else float(threshold))
+
+
+def command_line(args: CompareArgs) -> str:
+    """:return: The ``sb3-reinforce compare`` command that reproduces ``args``, every flag spelt out."""
+    words = ["sb3-reinforce", "compare"]
+    for spec in fields(args):
+        value = getattr(args, spec.name)
+        flag = "--" + spec.name.replace("_", "-")
+        if isinstance(value, bool):
+            words.append(flag if value else f"--no-{flag[2:]}")
+        elif isinstance(value, list):
+            words += [flag, *map(str, value)]
+        else:
+            words += [flag, str(value)]
+    return shlex.join(words)
+
+
+# ---------------------------------------------------------------------------------------------------
+# One run (in its own process)
+# ---------------------------------------------------------------------------------------------------
+
+
+class EvalCurveCallback(BaseCallback):
+    """
+    Evaluate the policy every ``eval_freq`` env steps, at step 0 and at the end of training, and keep the curve.
+
+    Like SB3's EvalCallback (whose VecNormalize handling it copies: the eval env's statistics are synced from the
+    training env and frozen), but the frequency counts env steps over all envs, and the clock excludes the time
+    spent evaluating, so the wall-clock curve measures training alone. The step-0 evaluation gives every curve a
+    common start (the untrained policy); the last one is of the final policy, after the last update.
+
+    :param eval_env: The evaluation env, built as the training env (rl_zoo3's ``create_envs(eval_env=True)``)
+    :param eval_freq: Env steps between evaluations; <= 0: only at step 0 and at the end
+    :param n_eval_episodes: Episodes per evaluation
+    :param deterministic: Whether the evaluation acts deterministically
+    """
+
+    def __init__(self, eval_env: VecEnv, eval_freq: int, n_eval_episodes: int, deterministic: bool = True):
+        super().__init__()
+        self.eval_env = eval_env
+        self.eval_freq = eval_freq
+        self.n_eval_episodes = n_eval_episodes
+        self.deterministic = deterministic
+        # (env steps, seconds of training, eval mean, eval std)
+        self.curve: list[tuple[int, float, float, float]] = []
+        self._start = 0.0
+        self._eval_seconds = 0.0
+        self._next_eval = 0
+        self._ended = False
+
+    def _evaluate(self) -> None:
+        began = time.perf_counter()
+        seconds = began - self._start - self._eval_seconds
+        if self.model.get_vec_normalize_env() is not None:
+            sync_envs_normalization(self.training_env, self.eval_env)
+        mean, std = evaluate_policy(
+            self.model, self.eval_env, n_eval_episodes=self.n_eval_episodes, deterministic=self.deterministic, warn=False
+        )
+        self.curve.append((self.model.num_timesteps, seconds, float(mean), float(std)))  # type: ignore[arg-type]
+        self._eval_seconds += time.perf_counter() - began
+
+    def _on_training_start(self) -> None:
+        self._start = time.perf_counter()
+        self._eval_seconds = 0.0
+        self._evaluate()  # step 0: every curve starts from the untrained policy
+        self._next_eval = self.eval_freq
+
+    def _on_step(self) -> bool:
+        if self.eval_freq > 0 and self.model.num_timesteps >= self._next_eval:
+            self._evaluate()
+            while self._next_eval <= self.model.num_timesteps:
+                self._next_eval += self.eval_freq
+        return True
+
+    def _on_training_end(self) -> None:
+        if self._ended:  # rl_zoo3's ExperimentManager.learn calls it a second time
+            return
+        self._ended = True
+        if self.curve[-1][0] == self.model.num_timesteps:
+            # Evaluated at this step count during the last rollout, before the last update: the final policy replaces it
+            self.curve.pop()
+        self._evaluate()
+
+
+def train_run(spec: dict[str, Any]) -> dict[str, Any]:
+    """
+    Train one (algo, seed) with rl_zoo3's ExperimentManager and evaluate it along the way.
+
+    :param spec: ``algo, env, seed, n_timesteps, eval_freq, n_eval_episodes, allow_default, device, runs_dir,
+        command``
+    :return: The curve and the run's numbers (JSON-serializable)
+    """
+    import torch as th
+
+    from sb3_reinforce.zoo import check_hyperparams, register
+
+    th.set_num_threads(1)  # one core per run: --workers decides how many cores are used
+    register()
+    algo, env_id, seed = spec["algo"], spec["env"], spec["seed"]
+    # A clear message for a missing entry, before rl_zoo3 falls back to its 'default' one
+    entry, config, key = zoo_entry(algo, env_id, spec["allow_default"])
+    if algo == ALGO:
+        check_hyperparams(dict(entry), f"{config}, entry {key!r}")
+
+    exp = _experiment_manager(
+        algo,
+        env_id,
+        seed,
+        args=argparse.Namespace(**spec),
+        log_folder=spec["runs_dir"],
+        n_timesteps=spec["n_timesteps"],
+        device=spec["device"],
+        uuid_str=f"_seed{seed}",
+    )
+    setup = exp.setup_experiment()  # reads, parses and saves the hyperparameters, builds the envs and the model
+    assert setup is not None
+    model, _ = setup
+    # rl_zoo3 records the command of the process (here the worker's): record the comparison's instead
+    (Path(exp.params_path) / "command.txt").write_text(spec["command"])
+
+    callback = EvalCurveCallback(
+        exp.create_envs(1, eval_env=True), spec["eval_freq"], spec["n_eval_episodes"], exp.deterministic_eval
+    )
+    exp.callbacks.append(callback)
+    exp.learn(model)
+    train_seconds = callback.curve[-1][1]  # the final evaluation's clock: training time, evaluations excluded
+    exp.save_trained_model(model)
+    return {
+        "algo": algo,
+        "seed": seed,
+        "curve": callback.curve,
+        "num_timesteps": model.num_timesteps,
+        "train_seconds": train_seconds,
+        "fps": model.num_timesteps / train_seconds,
+        "config": config,
+        "entry": key,
+        "run_dir": exp.save_path,
+    }
+
+
+def _worker_main(spec_path: str) -> None:
+    """Entry point of a run's process: read the spec, train, write the result (or the error) as JSON."""
+    spec = json.loads(Path(spec_path).read_text())
+    try:
+        result = train_run(spec)
+    except Exception as error:
+        traceback.print_exc()
+        result = {"algo": spec["algo"], "seed": spec["seed"], "error": f"{type(error).__name__}: {error}"}
+    Path(spec["result_path"]).write_text(json.dumps(result))
+    sys.exit(1 if "error" in result else 0)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Orchestration: one process per run, --workers at a time
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CompareResult:
+    """What a comparison produced."""
+
+    args: CompareArgs
+    """The arguments with the defaults filled in"""
+    runs: list[dict[str, Any]]
+    """Results of the runs that finished (see train_run)"""
+    failures: list[dict[str, Any]]
+    """``algo, seed, error`` of the runs that did not"""
+    out_dir: Path
+    """<out-dir>/<env>"""
+
+
+def _launch(spec: dict[str, Any]) -> dict[str, Any]:
+    """Train one run in a new Python process (a crash or an exception there costs that run only)."""
+    stem = Path(spec["result_path"]).with_suffix("")
+    spec_path = stem.with_suffix(".spec.json")
+    spec_path.write_text(json.dumps(spec))
+    Path(spec["result_path"]).unlink(missing_ok=True)
+    env = dict(os.environ)
+    # One thread per run, and the package importable even when it is not installed
+    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
+    log_path = stem.with_suffix(".log")
+    with open(log_path, "w") as log:
+        process = subprocess.run(
+            [sys.executable, "-m", "sb3_reinforce.compare", str(spec_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+    try:
+        return json.loads(Path(spec["result_path"]).read_text())
+    except (OSError, ValueError):
+        error = f"the process exited with code {process.returncode} without a result (see {log_path})"
+        return {"algo": spec["algo"], "seed": spec["seed"], "error": error}
+
+
+def compare(args: CompareArgs) -> CompareResult:
+    """
+    Run every (algo, seed), then write ``curves.csv``, ``summary.md`` and ``curves.png`` under
+    ``<out-dir>/<env>/``. A failed run is reported in the summary and on stderr; the others still count.
+
+    :param args: The parsed flags
+    :return: The runs, the failures and where the files are
+    """
+    from tqdm import tqdm
+
+    from sb3_reinforce.plots import plot_curves
+
+    args = resolve_args(args)
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    out_dir = Path(args.out_dir) / args.env
+    runs_dir = out_dir / "runs"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    command = command_line(args)
+    specs = [
+        {
+            "algo": algo,
+            "env": args.env,
+            "seed": seed,
+            "n_timesteps": args.n_timesteps,
+            "eval_freq": args.eval_freq,
+            "n_eval_episodes": args.n_eval_episodes,
+            "allow_default": args.allow_default,
+            "device": args.device,
+            "runs_dir": str(runs_dir),
+            "result_path": str(runs_dir / f"{algo}_seed{seed}.json"),
+            "command": command,
+        }
+        for seed in args.seeds
+        for algo in args.algos  # seeds outermost: an interrupted comparison has every algo on its first seeds
+    ]
+
+    runs, failures = [], []
+    with (
+        ThreadPoolExecutor(max_workers=args.workers) as pool,
+        tqdm(total=len(specs), desc=f"compare on {args.env}", unit="run") as progress,
+    ):
+        futures = [pool.submit(_launch, spec) for spec in specs]
+        for future in as_completed(futures):
+            result = future.result()
+            if "error" in result:
+                failures.append(result)
+                progress.write(f"FAILED {result['algo']} seed {result['seed']}: {result['error']}", file=sys.stderr)
+            else:
+                runs.append(result)
+            progress.set_postfix(failed=len(failures))
+            progress.update()
+    order = {algo: i for i, algo in enumerate(args.algos)}
+    runs.sort(key=lambda run: (order[run["algo"]], run["seed"]))
+    failures.sort(key=lambda run: (order[run["algo"]], run["seed"]))
+
+    write_curves_csv(runs, out_dir / "curves.csv")
+    (out_dir / "summary.md").write_text(summary_markdown(args, runs, failures))
+    if runs:
+        plot_curves(runs, args.algos, out_dir / "curves.png", threshold=args.threshold, title=args.env)
+    return CompareResult(args=args, runs=runs, failures=failures, out_dir=out_dir)
+
+
+def run_compare(args: CompareArgs) -> None:
+    """The ``sb3-reinforce compare`` command: exits with status 1 if a run failed (after writing the results)."""
+    try:
+        result = compare(args)
+    except ValueError as error:
+        raise SystemExit(f"sb3-reinforce compare: error: {error}") from error
+    print(f"wrote {result.out_dir / 'summary.md'}, curves.csv and curves.png")
+    if result.failures:
+        raise SystemExit(f"{len(result.failures)} of {len(result.failures) + len(result.runs)} runs failed (see summary.md)")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Outputs
+# ---------------------------------------------------------------------------------------------------
+
+CURVE_COLUMNS = ("algo", "seed", "timesteps", "seconds", "eval_mean", "eval_std")
+
+
+def write_curves_csv(runs: list[dict[str, Any]], path: Path) -> None:
+    """One row per evaluation: ``algo, seed, timesteps, seconds`` (of training, evaluations excluded),
+    ``eval_mean, eval_std`` (over the evaluation's episodes)."""
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(CURVE_COLUMNS)
+        for run in runs:
+            for timesteps, seconds, mean, std in run["curve"]:
+                writer.writerow([run["algo"], run["seed"], timesteps, f"{seconds:.3f}", f"{mean:.4g}", f"{std:.4g}"])
+
+
+def _number(value: float, digits: int) -> str:
+    return "never" if not np.isfinite(value) else f"{value:,.{digits}f}"
+
+
+def algo_summary(algo_runs: list[dict[str, Any]], threshold: float | None) -> dict[str, Any]:
+    """
+    The numbers of one algo's row in summary.md.
+
+    :param algo_runs: The algo's finished runs
+    :param threshold: Eval mean counted as solved (None: no threshold columns)
+    """
+    finals = np.array([run["curve"][-1][2] for run in algo_runs])
+    mean, std = stats.mean_std(finals)
+    low, high = stats.bootstrap_ci(finals, stats.iqm)
+    row = {
+        "final_mean": mean,
+        "final_std": std,
+        "iqm": float(stats.iqm(finals)),
+        "iqm_low": float(low),
+        "iqm_high": float(high),
+        "fps": float(np.median([run["fps"] for run in algo_runs])),
+    }
+    if threshold is not None:
+        for name, column in (("steps", 0), ("seconds", 1)):
+            curves = [np.asarray(run["curve"], dtype=np.float64) for run in algo_runs]
+            times = [stats.steps_to_threshold(curve[:, column], curve[:, 2], threshold) for curve in curves]
+            row[f"{name}_to_threshold"], row["reached"] = stats.median_to_threshold(times)
+    return row
+
+
+def summary_markdown(args: CompareArgs, runs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> str:
+    """:return: summary.md: the command, one row per algo, the failures, and how to read the numbers"""
+    n_seeds = len(args.seeds)
+    threshold = args.threshold
+    lines = [
+        f"# {args.env}: {' vs '.join(args.algos)}",
+        "",
+        "Produced by:",
+        "",
+        f"    {command_line(args)}",
+        "",
+        f"{args.n_timesteps:,} env steps per run, {n_seeds} seed{'s' if n_seeds != 1 else ''} "
+        f"({' '.join(map(str, args.seeds))}); deterministic evaluation over {args.n_eval_episodes} episodes at step 0, "
+        f"every {args.eval_freq:,} env steps and at the end of training. {args.workers} run(s) at a time.",
+        "",
+    ]
+    header = ["algo", "runs", "final eval (mean ± std)", "final eval IQM [95% CI]"]
+    if threshold is not None:
+        header += [f"env steps to {threshold:g} (median, seeds)", f"seconds to {threshold:g} (median, seeds)"]
+    header.append("training fps (median)")
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    configs = []
+    for algo in args.algos:
+        algo_runs = [run for run in runs if run["algo"] == algo]
+        if not algo_runs:
+            lines.append(f"| {algo} | 0/{n_seeds} | " + " | ".join(["—"] * (len(header) - 2)) + " |")
+            continue
+        row = algo_summary(algo_runs, threshold)
+        cells = [
+            algo,
+            f"{len(algo_runs)}/{n_seeds}",
+            f"{row['final_mean']:.1f} ± {row['final_std']:.1f}",
+            f"{row['iqm']:.1f} [{row['iqm_low']:.1f}, {row['iqm_high']:.1f}]",
+        ]
+        if threshold is not None:
+            reached = f"{row['reached']}/{len(algo_runs)}"
+            cells.append(f"{_number(row['steps_to_threshold'], 0)} ({reached})")
+            cells.append(f"{_number(row['seconds_to_threshold'], 2)} ({reached})")
+        cells.append(f"{row['fps']:,.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+        configs.append(f"- {algo}: `{algo_runs[0]['config']}`, entry `{algo_runs[0]['entry']}`")
+    lines += ["", "Hyperparameters (each run's parsed copy is in its rl_zoo3 folder under runs/, `config.yml`):", "", *configs]
+    if failures:
+        lines += ["", "## Failed runs", "", "| algo | seed | error |", "|---|---|---|"]
+        lines += [f"| {f['algo']} | {f['seed']} | {f['error'].replace('|', '/')} |" for f in failures]
+        lines += ["", "Each run's log is `runs/<algo>_seed<seed>.log`."]
+    lines += [
+        "",
+        "## How to read it",
+        "",
+        "- *final eval*: each seed's last evaluation, at the end of training; mean ± sample std (ddof=1) over seeds.",
+        "- *IQM*: interquartile mean of the seeds' final evals (the mean of the middle half, floor(n/4) dropped at each "
+        "end; the plain mean below 4 seeds), with a 95% percentile bootstrap CI over seeds (10,000 resamples, RNG seed 0). "
+        "With few seeds the interval only describes the runs at hand.",
+    ]
+    if threshold is not None:
+        lines.append(
+            f"- *to {threshold:g}*: a seed gets there at its first evaluation whose mean is >= {threshold:g} (env steps, "
+            "or seconds of training with evaluation time excluded). Median over all seeds, counting a seed that never "
+            "got there as infinitely slow: *never* when fewer than half got there. (k/n): how many seeds got there."
+        )
+    else:
+        lines.append(f"- No threshold: {args.env}'s gymnasium spec has no reward_threshold (set one with --threshold).")
+    lines += [
+        f"- *fps*: env steps per second of training (evaluations excluded), median over seeds, with {args.workers} "
+        "run(s) sharing the machine.",
+        "- curves.png: mean over seeds with a 95% percentile bootstrap CI of the mean, each seed's evaluations "
+        "linearly interpolated onto common points up to the shortest run.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: python -m sb3_reinforce.compare RUN.json (one run of `sb3-reinforce compare`)")
+    _worker_main(sys.argv[1])
