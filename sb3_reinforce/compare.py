@@ -62,6 +62,8 @@ class CompareArgs:
     at the end of training; <= 0: only then"""
     n_eval_episodes: int = 10
     """Episodes of each deterministic evaluation"""
+    final_eval_episodes: int | None = None
+    """Episodes of the evaluation at the end of training (the 'final eval' of summary.md). Default: n_eval_episodes"""
     workers: int = 1
     """Runs trained at the same time, each in its own process (at most the number of free cores: runs that share
     a core slow each other down, and the wall-clock curves and fps show it)"""
@@ -186,6 +188,25 @@ def command_line(args: CompareArgs) -> str:
     return shlex.join(words)
 
 
+def make_model(algo: str, env_id: str, seed: int = 0, log_folder: str | None = None):
+    """
+    Build ``algo`` on ``env_id`` with its zoo hyperparameters, as a comparison run does (envs included).
+
+    :param log_folder: Where rl_zoo3 writes the run's config; default: a temporary folder
+    :return: The model, ready to ``learn``
+    """
+    import tempfile
+
+    from sb3_reinforce.zoo import register
+
+    register()
+    zoo_entry(algo, env_id)  # a clear error for a missing entry
+    exp = _experiment_manager(algo, env_id, seed, log_folder=log_folder or tempfile.mkdtemp(prefix="sb3-reinforce-"))
+    setup = exp.setup_experiment()
+    assert setup is not None
+    return setup[0]
+
+
 # ---------------------------------------------------------------------------------------------------
 # One run (in its own process)
 # ---------------------------------------------------------------------------------------------------
@@ -203,14 +224,23 @@ class EvalCurveCallback(BaseCallback):
     :param eval_env: The evaluation env, built as the training env (rl_zoo3's ``create_envs(eval_env=True)``)
     :param eval_freq: Env steps between evaluations; <= 0: only at step 0 and at the end
     :param n_eval_episodes: Episodes per evaluation
+    :param final_eval_episodes: Episodes of the evaluation at the end of training (default: ``n_eval_episodes``)
     :param deterministic: Whether the evaluation acts deterministically
     """
 
-    def __init__(self, eval_env: VecEnv, eval_freq: int, n_eval_episodes: int, deterministic: bool = True):
+    def __init__(
+        self,
+        eval_env: VecEnv,
+        eval_freq: int,
+        n_eval_episodes: int,
+        deterministic: bool = True,
+        final_eval_episodes: int | None = None,
+    ):
         super().__init__()
         self.eval_env = eval_env
         self.eval_freq = eval_freq
         self.n_eval_episodes = n_eval_episodes
+        self.final_eval_episodes = final_eval_episodes or n_eval_episodes
         self.deterministic = deterministic
         # (env steps, seconds of training, eval mean, eval std)
         self.curve: list[tuple[int, float, float, float]] = []
@@ -219,13 +249,17 @@ class EvalCurveCallback(BaseCallback):
         self._next_eval = 0
         self._ended = False
 
-    def _evaluate(self) -> None:
+    def _evaluate(self, n_episodes: int | None = None) -> None:
         began = time.perf_counter()
         seconds = began - self._start - self._eval_seconds
         if self.model.get_vec_normalize_env() is not None:
             sync_envs_normalization(self.training_env, self.eval_env)
         mean, std = evaluate_policy(
-            self.model, self.eval_env, n_eval_episodes=self.n_eval_episodes, deterministic=self.deterministic, warn=False
+            self.model,
+            self.eval_env,
+            n_eval_episodes=n_episodes or self.n_eval_episodes,
+            deterministic=self.deterministic,
+            warn=False,
         )
         self.curve.append((self.model.num_timesteps, seconds, float(mean), float(std)))  # type: ignore[arg-type]
         self._eval_seconds += time.perf_counter() - began
@@ -250,7 +284,7 @@ class EvalCurveCallback(BaseCallback):
         if self.curve[-1][0] == self.model.num_timesteps:
             # Evaluated at this step count during the last rollout, before the last update: the final policy replaces it
             self.curve.pop()
-        self._evaluate()
+        self._evaluate(self.final_eval_episodes)
 
 
 def train_run(spec: dict[str, Any]) -> dict[str, Any]:
@@ -290,7 +324,11 @@ def train_run(spec: dict[str, Any]) -> dict[str, Any]:
     (Path(exp.params_path) / "command.txt").write_text(spec["command"])
 
     callback = EvalCurveCallback(
-        exp.create_envs(1, eval_env=True), spec["eval_freq"], spec["n_eval_episodes"], exp.deterministic_eval
+        exp.create_envs(1, eval_env=True),
+        spec["eval_freq"],
+        spec["n_eval_episodes"],
+        exp.deterministic_eval,
+        spec.get("final_eval_episodes"),
     )
     exp.callbacks.append(callback)
     exp.learn(model)
@@ -393,6 +431,7 @@ def compare(args: CompareArgs) -> CompareResult:
             "n_timesteps": args.n_timesteps,
             "eval_freq": args.eval_freq,
             "n_eval_episodes": args.n_eval_episodes,
+            "final_eval_episodes": args.final_eval_episodes,
             "allow_default": args.allow_default,
             "device": args.device,
             "runs_dir": str(runs_dir),
@@ -501,7 +540,9 @@ def summary_markdown(args: CompareArgs, runs: list[dict[str, Any]], failures: li
         "",
         f"{args.n_timesteps:,} env steps per run, {n_seeds} seed{'s' if n_seeds != 1 else ''} "
         f"({' '.join(map(str, args.seeds))}); deterministic evaluation over {args.n_eval_episodes} episodes at step 0, "
-        f"every {args.eval_freq:,} env steps and at the end of training. {args.workers} run(s) at a time.",
+        f"every {args.eval_freq:,} env steps and at the end of training"
+        f"{f' (over {args.final_eval_episodes} episodes)' if args.final_eval_episodes else ''}. "
+        f"{args.workers} run(s) at a time.",
         "",
     ]
     header = ["algo", "runs", "final eval (mean ± std)", "final eval IQM [95% CI]"]
