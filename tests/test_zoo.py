@@ -102,8 +102,9 @@ def test_train_writes_a_model_that_enjoy_loads_and_runs(tmp_path, capsys):
     run_dir = tmp_path / "reinforce" / "CartPole-v1_1"
     model = REINFORCE.load(run_dir / "CartPole-v1.zip")
     assert model.num_timesteps >= 3000
-    assert model.n_episodes == 8 and model.baseline == "value"  # from the packaged config
-    assert yaml.unsafe_load((run_dir / "CartPole-v1" / "config.yml").read_text())["n_episodes"] == 8
+    entry = yaml.safe_load(default_config().read_text())["CartPole-v1"]  # the packaged config
+    assert (model.n_episodes, model.baseline) == (entry["n_episodes"], entry["baseline"])
+    assert yaml.unsafe_load((run_dir / "CartPole-v1" / "config.yml").read_text())["n_episodes"] == entry["n_episodes"]
     capsys.readouterr()
 
     main(["enjoy", "--algo", "reinforce", "--env", "CartPole-v1", "-f", str(tmp_path), "--no-render", "-n", "300"])
