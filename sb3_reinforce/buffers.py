@@ -253,7 +253,8 @@ class EpisodeRolloutBuffer:
             for key, value in obs.items():
                 self.observations[key][self.pos] = value.reshape(self.observations[key].shape[1:])
         else:
-            self.observations[self.pos] = obs.reshape(self.observations.shape[1:])  # type: ignore[union-attr]
+            assert not isinstance(self.observations, dict)
+            self.observations[self.pos] = obs.reshape(self.observations.shape[1:])
         self.actions[self.pos] = actions.reshape(self.n_envs, self.action_dim)
         self.rewards[self.pos] = rewards
         self.pos += 1

@@ -106,7 +106,7 @@ def train(args: TrainArgs) -> tuple[float, float]:
         f"deterministic eval over {args.eval_episodes} episodes: {mean_reward:.1f} +/- {std_reward:.1f}\n"
         f"saved to {save_path}"
     )
-    return float(mean_reward), float(std_reward)
+    return float(mean_reward), float(std_reward)  # type: ignore[arg-type]  # not return_episode_rewards: floats
 
 
 COMMANDS: dict[str, tuple[type, Any]] = {

@@ -279,9 +279,9 @@ class REINFORCE(OnPolicyAlgorithm):
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
 
-        if self.rollout_buffer_class is None:
-            self.rollout_buffer_class = EpisodeRolloutBuffer  # type: ignore[assignment]
-        self.rollout_buffer = self.rollout_buffer_class(  # type: ignore[call-arg,assignment]
+        buffer_class: type[EpisodeRolloutBuffer] = self.rollout_buffer_class or EpisodeRolloutBuffer  # type: ignore[assignment]
+        self.rollout_buffer_class = buffer_class  # type: ignore[assignment]
+        self.rollout_buffer = buffer_class(
             self.observation_space,
             self.action_space,
             device=self.device,
@@ -300,19 +300,19 @@ class REINFORCE(OnPolicyAlgorithm):
         bad = np.flatnonzero(~np.isfinite(rewards))
         if len(bad):
             raise ValueError(f"env {bad[0]} returned a non-finite reward {rewards[bad[0]]!r} (step {self.num_timesteps})")
-        idx = _first_non_finite(new_obs)
-        if idx is not None:
-            raise ValueError(f"env {idx} returned a non-finite observation (step {self.num_timesteps})")
+        bad_obs = _first_non_finite(new_obs)
+        if bad_obs is not None:
+            raise ValueError(f"env {bad_obs} returned a non-finite observation (step {self.num_timesteps})")
         for idx in np.flatnonzero(dones):
             terminal_obs = infos[idx].get("terminal_observation")
             if terminal_obs is not None and _first_non_finite(terminal_obs, batched=False) is not None:
                 raise ValueError(f"env {idx} returned a non-finite terminal_observation (step {self.num_timesteps})")
 
-    def collect_rollouts(
+    def collect_rollouts(  # type: ignore[override]
         self,
         env: VecEnv,
         callback: BaseCallback,
-        rollout_buffer: EpisodeRolloutBuffer,  # type: ignore[override]
+        rollout_buffer: EpisodeRolloutBuffer,
         n_rollout_steps: int = 0,
     ) -> bool:
         """
@@ -348,7 +348,7 @@ class REINFORCE(OnPolicyAlgorithm):
         while n_finished < self.n_episodes:  # REINFORCE: run until every batch episode has ended
             # REINFORCE: an env at an episode boundary starts a batch episode while places are left
             if n_started < self.n_episodes:
-                for idx in np.flatnonzero(self._last_episode_starts)[: self.n_episodes - n_started]:
+                for idx in np.flatnonzero(self._last_episode_starts)[: self.n_episodes - n_started]:  # type: ignore[arg-type]
                     start_row[idx] = rollout_buffer.pos
                     n_started += 1
 
@@ -361,8 +361,7 @@ class REINFORCE(OnPolicyAlgorithm):
             with th.inference_mode(), _distribution_validation(False):
                 # Convert to pytorch tensor or to TensorDict
                 obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
-                actions = self.policy.get_distribution(obs_tensor).get_actions()
-            actions = actions.cpu().numpy()
+                actions = self.policy.get_distribution(obs_tensor).get_actions().cpu().numpy()
 
             # Rescale and perform action
             clipped_actions = actions
@@ -406,7 +405,9 @@ class REINFORCE(OnPolicyAlgorithm):
             for idx in np.flatnonzero(dones):
                 if start_row[idx] >= 0:
                     truncated = bool(infos[idx].get("TimeLimit.truncated", False))
-                    rollout_buffer.add_episode(idx, start_row[idx], row, truncated, infos[idx].get("terminal_observation"))
+                    rollout_buffer.add_episode(
+                        int(idx), int(start_row[idx]), row, truncated, infos[idx].get("terminal_observation")
+                    )
                     start_row[idx] = -1
                     n_finished += 1
 
