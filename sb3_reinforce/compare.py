@@ -173,6 +173,15 @@ def resolve_args(args: CompareArgs) -> CompareArgs:
     return replace(args, n_timesteps=n_timesteps, threshold=None if threshold is None else float(threshold))
 
 
+def _display_path(path: str) -> str:
+    """A config's path as a reader can find it: relative to the working directory or to site-packages."""
+    resolved = Path(path).resolve()
+    parts = resolved.parts
+    if "site-packages" in parts:
+        return str(Path(*parts[parts.index("site-packages") + 1 :]))
+    return str(resolved.relative_to(Path.cwd())) if resolved.is_relative_to(Path.cwd()) else str(resolved)
+
+
 def command_line(args: CompareArgs) -> str:
     """:return: The ``sb3-reinforce compare`` command that reproduces ``args``, every flag spelt out."""
     words = ["sb3-reinforce", "compare"]
@@ -569,7 +578,7 @@ def summary_markdown(args: CompareArgs, runs: list[dict[str, Any]], failures: li
             cells.append(f"{_number(row['seconds_to_threshold'], 2)} ({reached})")
         cells.append(f"{row['fps']:,.0f}")
         lines.append("| " + " | ".join(cells) + " |")
-        configs.append(f"- {algo}: `{algo_runs[0]['config']}`, entry `{algo_runs[0]['entry']}`")
+        configs.append(f"- {algo}: `{_display_path(algo_runs[0]['config'])}`, entry `{algo_runs[0]['entry']}`")
     lines += ["", "Hyperparameters (each run's parsed copy is in its rl_zoo3 folder under runs/, `config.yml`):", "", *configs]
     if failures:
         lines += ["", "## Failed runs", "", "| algo | seed | error |", "|---|---|---|"]
