@@ -15,16 +15,6 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from sb3_reinforce import REINFORCE
 from tests.envs import BadValueEnv, NeverEndingEnv
 
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    # Another process holds one of the two cores; torch's default thread pool would slow these tests badly
-    n_threads = th.get_num_threads()
-    th.set_num_threads(1)
-    yield
-    th.set_num_threads(n_threads)
-
-
 # ---------------------------------------------------------------------------------------------------
 # Parameters
 # ---------------------------------------------------------------------------------------------------

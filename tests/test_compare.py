@@ -32,15 +32,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 N_TIMESTEPS, EVAL_FREQ, N_ENVS = 2000, 1000, 8  # every CartPole-v1 entry used here has n_envs: 8
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    # Another process holds one of the two cores. Restored after each test.
-    n_threads = th.get_num_threads()
-    th.set_num_threads(1)
-    yield
-    th.set_num_threads(n_threads)
-
-
 def parse(argv: list[str]):
     """Parse a command line as ``sb3-reinforce`` does."""
     return tyro.extras.subcommand_cli_from_dict(

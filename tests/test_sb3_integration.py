@@ -33,17 +33,6 @@ from sb3_reinforce import REINFORCE
 from sb3_reinforce.buffers import BASELINES, RETURN_TYPES
 from tests.envs import ScriptedEnv
 
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    # Another process holds one of the two cores: with torch's default thread pool the small CNNs here run
-    # ~100x slower (threads spin waiting for each other). Restored afterwards.
-    n_threads = th.get_num_threads()
-    th.set_num_threads(1)
-    yield
-    th.set_num_threads(n_threads)
-
-
 # ---------------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------------

@@ -28,15 +28,6 @@ from sb3_reinforce.zoo import (
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    # Another process holds one of the two cores (and rl_zoo3's --num-threads sets torch's global pool). Restored.
-    n_threads = th.get_num_threads()
-    th.set_num_threads(1)
-    yield
-    th.set_num_threads(n_threads)
-
-
 def write_config(path: Path, **entry) -> str:
     entry = {"n_timesteps": 1000, "policy": "MlpPolicy", **entry}
     path.write_text(yaml.safe_dump({"CartPole-v1": entry}))
