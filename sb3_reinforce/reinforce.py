@@ -2,7 +2,7 @@ import pickle
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import gymnasium
 import numpy as np
@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from sb3_reinforce.buffers import (
     BASELINES,
     RETURN_TYPES,
+    EpisodeBatch,
     EpisodeRolloutBuffer,
     batch_baseline,
     step_returns,
@@ -29,6 +30,17 @@ from sb3_reinforce.buffers import (
 from sb3_reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
 
 SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
+
+
+class Losses(NamedTuple):
+    """The loss terms of one batch, from :meth:`REINFORCE.compute_losses`."""
+
+    policy_loss: th.Tensor
+    entropy_loss: th.Tensor
+    value_loss: th.Tensor | None
+    values: th.Tensor | None
+    returns: th.Tensor
+
 
 ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 # A rollout still running after this many steps per env is probably waiting for an episode that never ends
@@ -426,17 +438,13 @@ class REINFORCE(OnPolicyAlgorithm):
 
         return True
 
-    def train(self) -> None:
+    def compute_losses(self, batch: EpisodeBatch) -> Losses:
         """
-        Update policy using the episodes in the rollout buffer (one gradient step on the whole batch).
+        The loss terms of one batch of complete episodes, with gradients (``train()`` combines and minimizes them).
+
+        :param batch: Episodes from ``EpisodeRolloutBuffer.get()``
+        :return: The policy, entropy and (value baseline only) value losses, and the values and returns they used
         """
-        # Switch to train mode (this affects batch norm / dropout)
-        self.policy.set_training_mode(True)
-
-        # Update optimizer learning rate
-        self._update_learning_rate(self.policy.optimizer)
-
-        batch = self.rollout_buffer.get()
         n_episodes = len(batch.lengths)
         actions = batch.actions
         if isinstance(self.action_space, spaces.Discrete):
@@ -478,10 +486,24 @@ class REINFORCE(OnPolicyAlgorithm):
         policy_loss = -(advantages * log_prob).sum() / n_episodes
         # Entropy bonus, summed over steps like the rewards (-log pi estimates it where there is no closed form)
         entropy_loss = -(entropy if entropy is not None else -log_prob).sum() / n_episodes
-        loss = policy_loss + self.ent_coef * entropy_loss
-        if values is not None:
-            value_loss = F.mse_loss(values, returns)
-            loss = loss + self.vf_coef * value_loss
+        value_loss = F.mse_loss(values, returns) if values is not None else None
+        return Losses(policy_loss, entropy_loss, value_loss, values, returns)
+
+    def train(self) -> None:
+        """
+        Update policy using the episodes in the rollout buffer (one gradient step on the whole batch).
+        """
+        # Switch to train mode (this affects batch norm / dropout)
+        self.policy.set_training_mode(True)
+
+        # Update optimizer learning rate
+        self._update_learning_rate(self.policy.optimizer)
+
+        batch = self.rollout_buffer.get()
+        losses = self.compute_losses(batch)
+        loss = losses.policy_loss + self.ent_coef * losses.entropy_loss
+        if losses.value_loss is not None:
+            loss = loss + self.vf_coef * losses.value_loss
 
         self.policy.optimizer.zero_grad()
         loss.backward()
@@ -495,15 +517,16 @@ class REINFORCE(OnPolicyAlgorithm):
 
         self._n_updates += 1
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        self.logger.record("train/policy_loss", policy_loss.item())
-        self.logger.record("train/entropy_loss", entropy_loss.item())
+        self.logger.record("train/policy_loss", losses.policy_loss.item())
+        self.logger.record("train/entropy_loss", losses.entropy_loss.item())
         self.logger.record("train/grad_norm", grad_norm.item())
-        self.logger.record("train/n_episodes", n_episodes)
+        self.logger.record("train/n_episodes", len(batch.lengths))
         self.logger.record("train/batch_steps", int(batch.lengths.sum()))
-        if values is not None:
-            self.logger.record("train/value_loss", value_loss.item())
+        if losses.value_loss is not None and losses.values is not None:
+            self.logger.record("train/value_loss", losses.value_loss.item())
             self.logger.record(
-                "train/explained_variance", explained_variance(values.detach().cpu().numpy(), returns.cpu().numpy())
+                "train/explained_variance",
+                explained_variance(losses.values.detach().cpu().numpy(), losses.returns.cpu().numpy()),
             )
         if hasattr(self.policy, "log_std"):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())

@@ -6,10 +6,10 @@ The variance of REINFORCE's gradient estimate for each ``return_type`` x ``basel
 
 For each policy (the initial one, built from ``zoo_configs/reinforce.yml``, and each checkpoint given), K batches
 of ``n_episodes`` complete episodes are sampled once; then every combination computes its gradient on the same K
-batches, so the combinations are compared on paired data. The gradient is REINFORCE's own: ``REINFORCE.train()``
-runs on each stored batch with a learning rate of 0, and the actor parameters' ``.grad`` is read. Measured with
-``normalize_advantage=False`` and ``max_grad_norm=inf`` (standardizing or clipping would hide the variance), and
-``ent_coef=0``, ``vf_coef=0`` (only the policy-gradient term; the critic is used as it is, not fitted).
+batches, so the combinations are compared on paired data. The gradient is REINFORCE's own: the policy loss of
+``REINFORCE.compute_losses`` (what ``train()`` minimizes) is back-propagated, and the actor parameters' ``.grad`` is
+read; no optimizer step is taken, and nothing is clipped. Measured with ``normalize_advantage=False``
+(standardizing would hide the variance); only the policy-gradient term, with the critic used as it is, not fitted.
 
 Writes ``variance.csv``, ``variance.md`` and ``variance.png`` under ``<out-dir>/<env>/``.
 """
@@ -30,8 +30,8 @@ from sb3_reinforce.buffers import BASELINES, RETURN_TYPES, EpisodeBatch
 from sb3_reinforce.reinforce import REINFORCE
 
 COMBINATIONS = [(return_type, baseline) for return_type in RETURN_TYPES for baseline in BASELINES]
-# Settings of the measurement: the raw estimator, and the optimizer never moves the parameters
-MEASUREMENT = dict(learning_rate=0.0, normalize_advantage=False, max_grad_norm=float("inf"), ent_coef=0.0, vf_coef=0.0)
+# Settings of the measurement: the raw estimator (no optimizer step is ever taken)
+MEASUREMENT = dict(normalize_advantage=False)
 # Parameters of the critic (ActorCriticPolicy's names); everything else is the actor
 CRITIC_PREFIXES = ("value_net.", "mlp_extractor.value_net.", "vf_features_extractor.")
 
@@ -57,16 +57,6 @@ class VarianceArgs:
     """Results go to <out-dir>/<env>/"""
     device: str = "cpu"
     """Torch device"""
-
-
-class _StoredBatch:
-    """Stands in for the rollout buffer in ``REINFORCE.train()``: ``get()`` returns one stored batch."""
-
-    def __init__(self, batch: EpisodeBatch):
-        self.batch = batch
-
-    def get(self) -> EpisodeBatch:
-        return self.batch
 
 
 def build_model(env_id: str, checkpoint: str | None, n_episodes: int | None, seed: int, device: str = "cpu") -> REINFORCE:
@@ -127,31 +117,27 @@ def collect_batches(model: REINFORCE, n_batches: int) -> list[EpisodeBatch]:
 
 def batch_gradients(model: REINFORCE, batches: list[EpisodeBatch]) -> dict[tuple[str, str], np.ndarray]:
     """
-    Every combination's gradient on each stored batch, computed by ``REINFORCE.train()`` itself (learning rate 0,
-    so nothing moves; checked).
+    Every combination's gradient on each stored batch: the policy loss of ``REINFORCE.compute_losses`` (the loss
+    ``train()`` minimizes), back-propagated without an optimizer step.
 
     :param model: Built by :func:`build_model`
     :param batches: From :func:`collect_batches`
     :return: Gradients of shape ``(len(batches), n_actor_parameters)`` per ``(return_type, baseline)``
     """
-    before = th.nn.utils.parameters_to_vector(model.policy.parameters()).detach().clone()
-    buffer, settings = model.rollout_buffer, (model.return_type, model.baseline)
+    settings = (model.return_type, model.baseline)
+    model.policy.set_training_mode(True)
     grads = {}
     try:
         for return_type, baseline in COMBINATIONS:
             model.return_type, model.baseline = return_type, baseline
             per_batch = []
             for batch in batches:
-                model.rollout_buffer = _StoredBatch(batch)  # type: ignore[assignment]
-                model.train()  # one REINFORCE update with learning rate 0: computes .grad, moves nothing
+                model.policy.zero_grad()
+                model.compute_losses(batch).policy_loss.backward()
                 per_batch.append(actor_gradient(model.policy))
             grads[(return_type, baseline)] = np.stack(per_batch)
     finally:
-        model.rollout_buffer = buffer
         model.return_type, model.baseline = settings
-    after = th.nn.utils.parameters_to_vector(model.policy.parameters()).detach()
-    if not th.equal(before, after):
-        raise RuntimeError("the parameters moved during the measurement: the learning rate is not 0")
     return grads
 
 
@@ -202,8 +188,8 @@ def variance_markdown(args: VarianceArgs, rows: list[dict[str, Any]]) -> str:
         f"# Variance of the REINFORCE gradient on {args.env}",
         "",
         f"K = {args.n_batches} batches of {rows[0]['n_episodes']} complete episodes per policy (seed {args.seed}), the "
-        "same batches for every return_type x baseline. Measured with normalize_advantage=False, max_grad_norm=inf, "
-        "ent_coef=0 and vf_coef=0; gradient of the actor's parameters.",
+        "same batches for every return_type x baseline. Gradient of the policy loss alone (normalize_advantage=False, "
+        "no clipping, no entropy or value term) with respect to the actor's parameters.",
         "",
         "- *total variance*: trace of the covariance of the K gradient estimates (sum of squared distances to their "
         "mean / (K - 1)); *relative*: divided by that of total/none at the same policy.",
