@@ -114,25 +114,18 @@ def zoo_entry(algo: str, env_id: str, allow_default: bool = False) -> tuple[dict
     :return: The entry (as written, unparsed), the config file and the entry's key
     :raise ValueError: When the file has no entry for the env
     """
-    import yaml
+    from sb3_reinforce.zoo import find_entry
 
     exp = _experiment_manager(algo, env_id)
     try:
-        with open(exp.config) as file:
-            entries = yaml.safe_load(file)
+        entry, key = find_entry(exp.config, env_id, allow_default)
+        has_default = entry is None and find_entry(exp.config, env_id, allow_default=True)[1] == "default"
     except OSError as error:
         raise ValueError(f"cannot read {algo}'s hyperparameters: {error}") from error
-    gym_id = exp.env_name.gym_id
-    if gym_id in entries:
-        key = gym_id
-    elif exp.is_atari(gym_id) and "atari" in entries:
-        key = "atari"
-    elif allow_default and "default" in entries:
-        key = "default"
-    else:
-        hint = " (it has an untuned 'default' entry: pass --allow-default to use it)" if "default" in entries else ""
-        raise ValueError(f"{algo} has no hyperparameters for {gym_id} in {exp.config}{hint}")
-    return entries[key], exp.config, key
+    if entry is None or key is None:
+        hint = " (it has an untuned 'default' entry: pass --allow-default to use it)" if has_default else ""
+        raise ValueError(f"{algo} has no hyperparameters for {exp.env_name.gym_id} in {exp.config}{hint}")
+    return entry, exp.config, key
 
 
 def resolve_args(args: CompareArgs) -> CompareArgs:

@@ -248,10 +248,16 @@ def check_hyperparams(hyperparams: dict[str, Any], where: str = "hyperparameters
         raise ZooConfigError(f"{where}: {named}{failure}") from failure
 
 
-def _zoo_entry(config: str, env_id: str) -> tuple[dict[str, Any] | None, str]:
+def find_entry(config: str, env_id: str, allow_default: bool = True) -> tuple[dict[str, Any] | None, str | None]:
     """
-    :return: The entry rl_zoo3 will use for ``env_id`` in a YAML config (None if it has none: rl_zoo3 says so
-        itself) and a description of where it is. Same lookup as ExperimentManager.read_hyperparameters.
+    The entry of a YAML config that rl_zoo3 uses for ``env_id``: the same lookup as
+    ExperimentManager.read_hyperparameters (the env id, else ``atari`` for Atari envs, else ``default``).
+
+    :param config: Path of the YAML file
+    :param env_id: Gymnasium env id
+    :param allow_default: Whether the untuned ``default`` entry counts as found
+    :return: The entry (as written, unparsed) and its key, or ``(None, None)`` if the file has none for the env
+    :raise ZooConfigError: If the file is not a YAML mapping
     """
     import gymnasium as gym
     from huggingface_sb3 import EnvironmentName
@@ -269,11 +275,11 @@ def _zoo_entry(config: str, env_id: str) -> tuple[dict[str, Any] | None, str]:
         key = gym_id
     elif gym_id in gym.envs.registry and ExperimentManager.is_atari(gym_id) and "atari" in entries:
         key = "atari"
-    elif "default" in entries:
+    elif allow_default and "default" in entries:
         key = "default"
     else:
-        return None, config
-    return entries[key], f"{config}, entry {key!r}"
+        return None, None
+    return entries[key], key
 
 
 def _pre_parser() -> argparse.ArgumentParser:
@@ -328,9 +334,10 @@ def _prepare_train(args: list[str]) -> list[str]:
         return args  # a Python file or module: rl_zoo3 loads it, we do not run it twice
     for module in known.gym_packages:
         importlib.import_module(module)
-    entry, where = _zoo_entry(config, known.env)
+    entry, key = find_entry(config, known.env)
     if entry is None:
         return args  # rl_zoo3 raises "Hyperparameters not found for reinforce-<env> in <config>"
+    where = f"{config}, entry {key!r}"
     if isinstance(entry, dict) and known.hyperparams:
         entry = {**entry, **known.hyperparams}
         where += " with -params overrides"
