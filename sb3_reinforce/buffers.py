@@ -123,6 +123,20 @@ def batch_baseline(returns: np.ndarray, baseline: str, return_type: str = "rewar
 # ---------------------------------------------------------------------------------------------------
 
 
+class StoredEpisode(NamedTuple):
+    """A complete batch episode: rows ``start..end`` (inclusive) of env ``env_idx`` in the step storage."""
+
+    env_idx: int
+    start: int
+    end: int
+    truncated: bool
+    terminal_obs: Any  # its last observation, kept for truncated episodes only
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
 class EpisodeBatch(NamedTuple):
     """
     The complete episodes of one update, flattened step by step (episode 0 first).
@@ -215,7 +229,7 @@ class EpisodeRolloutBuffer:
     def reset(self) -> None:
         """Start a new rollout; the storage is kept for reuse."""
         self.pos = 0
-        self.episodes: list[tuple[int, int, int, bool, Any]] = []
+        self.episodes: list[StoredEpisode] = []
 
     def _grow(self) -> None:
         new_capacity = 2 * self.capacity
@@ -270,11 +284,12 @@ class EpisodeRolloutBuffer:
         :param truncated: Whether it was cut by a time limit rather than terminated
         :param terminal_obs: Its final observation, kept for truncated episodes only
         """
-        self.episodes.append((env_idx, start, end, truncated, terminal_obs if truncated else None))
+        self.episodes.append(StoredEpisode(env_idx, start, end, truncated, terminal_obs if truncated else None))
 
     @property
-    def n_episodes(self) -> int:
-        return len(self.episodes)
+    def n_episode_steps(self) -> int:
+        """Steps stored in the recorded episodes (the rest of the rollout's steps are discarded)."""
+        return sum(episode.length for episode in self.episodes)
 
     def _to_torch(self, array: np.ndarray) -> th.Tensor:
         return th.as_tensor(array, device=self.device)
@@ -283,14 +298,14 @@ class EpisodeRolloutBuffer:
         """:return: The recorded episodes, in the order they were added"""
         if not self.episodes:
             raise RuntimeError("The buffer holds no complete episode")
-        lengths = np.array([end - start + 1 for _, start, end, _, _ in self.episodes], dtype=np.int64)
-        rows = np.concatenate([np.arange(start, end + 1) for _, start, end, _, _ in self.episodes])
-        cols = np.repeat([env_idx for env_idx, _, _, _, _ in self.episodes], lengths)
-        truncated = np.array([trunc for _, _, _, trunc, _ in self.episodes], dtype=bool)
+        lengths = np.array([episode.length for episode in self.episodes], dtype=np.int64)
+        rows = np.concatenate([np.arange(episode.start, episode.end + 1) for episode in self.episodes])
+        cols = np.repeat([episode.env_idx for episode in self.episodes], lengths)
+        truncated = np.array([episode.truncated for episode in self.episodes], dtype=bool)
 
         observations: th.Tensor | TensorDict
         terminal: th.Tensor | TensorDict | None = None
-        terminal_list = [obs for _, _, _, trunc, obs in self.episodes if trunc]
+        terminal_list = [episode.terminal_obs for episode in self.episodes if episode.truncated]
         if isinstance(self.observations, dict):
             observations = {key: self._to_torch(value[rows, cols]) for key, value in self.observations.items()}
             if terminal_list:

@@ -428,7 +428,7 @@ class REINFORCE(OnPolicyAlgorithm):
 
         # REINFORCE: every step outside the batch's episodes was sampled but cannot be used
         n_env_steps = n_steps * env.num_envs
-        self._n_discarded_steps += n_env_steps - int(sum(end - start + 1 for _, start, end, _, _ in rollout_buffer.episodes))
+        self._n_discarded_steps += n_env_steps - rollout_buffer.n_episode_steps
         n_since_start = max(self.num_timesteps - self._num_timesteps_at_start, 1)
         self.logger.record("rollout/discarded_frac", self._n_discarded_steps / n_since_start)
 
