@@ -15,7 +15,7 @@ import tyro
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
-from sb3_reinforce import REINFORCE
+from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
 
 
 @dataclass
@@ -38,7 +38,7 @@ class Args:
 
 
 def run(env_id: str, timesteps: int, seed: int, n_envs: int, **kwargs) -> tuple[float, float]:
-    env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
+    env = make_vec_env(env_id, n_envs=n_envs, seed=seed, vec_env_cls=SubsetDummyVecEnv)
     model = REINFORCE("MlpPolicy", env, seed=seed, **kwargs)
     model.learn(timesteps)
     # Training-curve average: ep_rew_mean over the whole run (rewards learning speed, not just the end)

@@ -137,6 +137,63 @@ class StoredEpisode(NamedTuple):
         return self.end - self.start + 1
 
 
+class BatchProgress:
+    """
+    The batch rule, as state: which episodes belong to the batch being collected.
+
+    The batch is the first ``n_episodes`` episodes to *start* after the update, ties broken by env index, each run
+    to its end. Whether an episode enters is decided when it starts, before any of its steps are seen, so the rule
+    cannot favour short or high-return episodes: every episode in the batch is an exact sample of the policy.
+
+    :param n_envs: Number of envs
+    :param n_episodes: Episodes in a batch
+    """
+
+    def __init__(self, n_envs: int, n_episodes: int):
+        self.n_episodes = n_episodes
+        # Row where each env's batch episode started, -1 if the episode it runs (if any) is not in the batch
+        self.start_row = np.full(n_envs, -1, dtype=np.int64)
+        self.n_started = 0
+        self.n_finished = 0
+        self.n_env_steps = 0  # env steps taken for this batch, used or not
+        self.n_rows = 0  # vector steps taken for this batch (rows of the storage)
+
+    @property
+    def running(self) -> np.ndarray:
+        """:return: Boolean mask of the envs running a batch episode"""
+        return self.start_row >= 0
+
+    @property
+    def complete(self) -> bool:
+        """:return: Whether all ``n_episodes`` episodes have ended"""
+        return self.n_finished == self.n_episodes
+
+    def start_episodes(self, episode_starts: np.ndarray, row: int) -> None:
+        """
+        Envs at an episode boundary start batch episodes, lowest index first, while places are left.
+
+        :param episode_starts: Boolean mask of the envs whose next step is the first of an episode
+        :param row: Row of the storage that the next step is written to
+        """
+        free = np.flatnonzero(np.asarray(episode_starts, dtype=bool) & ~self.running)
+        for env_idx in free[: self.n_episodes - self.n_started]:
+            self.start_row[env_idx] = row
+            self.n_started += 1
+
+    def finish_episode(self, env_idx: int) -> int | None:
+        """
+        Env ``env_idx`` ended an episode.
+
+        :return: The row where it started if it was a batch episode, else None
+        """
+        start = int(self.start_row[env_idx])
+        if start < 0:
+            return None
+        self.start_row[env_idx] = -1
+        self.n_finished += 1
+        return start
+
+
 class EpisodeBatch(NamedTuple):
     """
     The complete episodes of one update, flattened step by step (episode 0 first).

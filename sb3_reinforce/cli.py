@@ -15,6 +15,7 @@ import tyro
 from sb3_reinforce.compare import CompareArgs, run_compare
 from sb3_reinforce.reinforce import REINFORCE
 from sb3_reinforce.variance import VarianceArgs, run_variance
+from sb3_reinforce.vec_env import SubsetDummyVecEnv
 
 _DEFAULTS = {name: p.default for name, p in inspect.signature(REINFORCE.__init__).parameters.items()}
 
@@ -59,7 +60,7 @@ class TrainArgs:
     total_timesteps: int = 100_000
     """Env steps to train for (the last batch may run past it)"""
     n_envs: int = 8
-    """Parallel envs (DummyVecEnv)"""
+    """Parallel envs (SubsetDummyVecEnv: only the envs a batch needs are stepped)"""
     seed: int = 0
     """Random seed for the envs, the policy and the sampling"""
     eval_episodes: int = 100
@@ -87,7 +88,7 @@ def train(args: TrainArgs) -> tuple[float, float]:
     th.set_num_threads(args.torch_threads)
     hyperparams = asdict(args.algo)
     net_arch = hyperparams.pop("net_arch")
-    env = make_vec_env(args.env, n_envs=args.n_envs, seed=args.seed)
+    env = make_vec_env(args.env, n_envs=args.n_envs, seed=args.seed, vec_env_cls=SubsetDummyVecEnv)
     model = REINFORCE(
         "MlpPolicy", env, policy_kwargs=dict(net_arch=net_arch), seed=args.seed, verbose=args.verbose, **hyperparams
     )

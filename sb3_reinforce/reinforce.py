@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from sb3_reinforce.buffers import (
     BASELINES,
     RETURN_TYPES,
+    BatchProgress,
     EpisodeBatch,
     EpisodeRolloutBuffer,
     batch_baseline,
@@ -28,6 +29,7 @@ from sb3_reinforce.buffers import (
     valid_mask,
 )
 from sb3_reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
+from sb3_reinforce.vec_env import StepAllEnvs, StepNeededEnvs, subset_step_unsupported
 
 SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
 
@@ -306,6 +308,11 @@ class REINFORCE(OnPolicyAlgorithm):
         self.policy = self.policy.to(self.device)
         self._maybe_recommend_cpu()
         self._n_discarded_steps = 0
+        self._batch_progress: BatchProgress | None = None
+
+    def _excluded_save_params(self) -> list[str]:
+        # An unfinished batch lives in the rollout buffer, which is not saved either; a loaded model starts afresh
+        return [*super()._excluded_save_params(), "_batch_progress", "_env_stepper"]
 
     def _check_finite(self, new_obs: Any, rewards: np.ndarray, dones: np.ndarray, infos: list[dict[str, Any]]) -> None:
         """Raise on a NaN or inf reward or observation, naming the env, before it reaches the parameters."""
@@ -320,6 +327,42 @@ class REINFORCE(OnPolicyAlgorithm):
             if terminal_obs is not None and _first_non_finite(terminal_obs, batched=False) is not None:
                 raise ValueError(f"env {idx} returned a non-finite terminal_observation (step {self.num_timesteps})")
 
+    def _setup_learn(
+        self,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        reset_num_timesteps: bool = True,
+        tb_log_name: str = "run",
+        progress_bar: bool = False,
+    ) -> tuple[int, BaseCallback]:
+        if reset_num_timesteps or self._last_obs is None:
+            # The parent resets the envs: a batch left unfinished by the last learn() call cannot continue
+            self._batch_progress = None
+        total_timesteps, callback = super()._setup_learn(
+            total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
+        )
+        assert self.env is not None
+        self._env_stepper = self._choose_env_stepper(self.env)
+        return total_timesteps, callback
+
+    @staticmethod
+    def _choose_env_stepper(env: VecEnv) -> StepAllEnvs:
+        """Step only the envs a batch needs where the VecEnv allows it (see ``sb3_reinforce.vec_env``)."""
+        if env.num_envs == 1:
+            return StepAllEnvs()  # one env is never idle
+        reason = subset_step_unsupported(env)
+        if reason is None:
+            return StepNeededEnvs()
+        warnings.warn(
+            f"REINFORCE steps all {env.num_envs} envs at every step because {reason}. Envs whose batch episode has "
+            "ended then run episodes that no batch can use: about half of all steps with 8 envs and n_episodes=8. "
+            "Build the env with vec_env_cls=SubsetDummyVecEnv or SubsetSubprocVecEnv (sb3_reinforce.vec_env) to "
+            "step only the envs the batch needs.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return StepAllEnvs()
+
     def collect_rollouts(  # type: ignore[override]
         self,
         env: VecEnv,
@@ -332,39 +375,80 @@ class REINFORCE(OnPolicyAlgorithm):
 
         Largely a copy of SB3's ``OnPolicyAlgorithm.collect_rollouts``; lines marked ``# REINFORCE:`` are changed.
         The batch is the first ``n_episodes`` episodes to *start* after the update (ties broken by env index),
-        each run to completion: a selection rule decided when an episode starts cannot favour short or high-return
-        episodes, so every episode in the batch is an exact sample of the current policy.
+        each run to completion (:class:`~sb3_reinforce.buffers.BatchProgress`). With a
+        :class:`~sb3_reinforce.vec_env.SubsetDummyVecEnv` or :class:`~sb3_reinforce.vec_env.SubsetSubprocVecEnv`
+        only the envs that run a batch episode, or can still start one, are stepped; the others wait at the start
+        of their next episode, so no step is wasted. With any other VecEnv every env is stepped.
+
+        Collection stops at the ``learn()`` budget, or when a callback returns False. The unfinished batch is kept,
+        not trained on: a later ``learn(..., reset_num_timesteps=False)`` continues it with the same, unchanged
+        policy, so its episodes stay exact. An exception during collection drops it and resets the envs at the
+        next ``learn()``, since the envs' state is then unknown.
 
         :param env: The training environment
         :param callback: Callback that will be called at each step
             (and at the beginning and end of the rollout)
         :param rollout_buffer: Buffer to fill with episodes
         :param n_rollout_steps: Not used (REINFORCE: a rollout ends when its episodes end)
-        :return: True if the batch was completed, False if callback terminated rollout prematurely.
+        :return: True if the batch was completed, False if the budget or a callback stopped collection first.
         """
         assert self._last_obs is not None, "No previous observation was provided"
         # Switch to eval mode (this affects batch norm / dropout)
         self.policy.set_training_mode(False)
 
-        n_steps = 0
-        rollout_buffer.reset()
-        # Sample new weights for the state dependent exploration
-        if self.use_sde:
-            self.policy.reset_noise(env.num_envs)
+        if self._batch_progress is None:  # REINFORCE: a new batch, or else the unfinished one continues
+            rollout_buffer.reset()
+            self._batch_progress = BatchProgress(env.num_envs, self.n_episodes)
+            # Sample new weights for the state dependent exploration
+            if self.use_sde:
+                self.policy.reset_noise(env.num_envs)
+        progress = self._batch_progress
+        stepper = getattr(self, "_env_stepper", None) or StepAllEnvs()
 
         callback.on_rollout_start()
+        try:
+            completed = self._collect_batch(env, callback, rollout_buffer, progress, stepper)
+        except BaseException:
+            # REINFORCE: an exception (KeyboardInterrupt included) may come between an env's step and our record of
+            # it: forget the batch, and let the next learn() reset the envs rather than trust self._last_obs
+            self._batch_progress = None
+            self._last_obs = None  # type: ignore[assignment]
+            raise
+        if not completed:
+            return False
+        self._batch_progress = None
 
-        # REINFORCE: row where each env's current batch episode started, -1 if its episode is not in the batch
-        start_row = np.full(env.num_envs, -1, dtype=np.int64)
-        n_started = n_finished = 0
-        while n_finished < self.n_episodes:  # REINFORCE: run until every batch episode has ended
+        # REINFORCE: every step outside the batch's episodes was sampled but cannot be used
+        self._n_discarded_steps += progress.n_env_steps - rollout_buffer.n_episode_steps
+        n_since_start = max(self.num_timesteps - self._num_timesteps_at_start, 1)
+        self.logger.record("rollout/discarded_frac", self._n_discarded_steps / n_since_start)
+
+        callback.update_locals(locals())
+
+        callback.on_rollout_end()
+
+        return True
+
+    def _collect_batch(
+        self,
+        env: VecEnv,
+        callback: BaseCallback,
+        rollout_buffer: EpisodeRolloutBuffer,
+        progress: BatchProgress,
+        stepper: StepAllEnvs,
+    ) -> bool:
+        """The step loop of :meth:`collect_rollouts`: :return: whether the batch is complete"""
+        while not progress.complete:  # REINFORCE: run until every batch episode has ended
+            if self.num_timesteps >= self._total_timesteps:
+                # REINFORCE: the budget is spent; the unfinished batch waits for the next learn() call
+                self.logger.record("rollout/unfinished_episodes", self.n_episodes - progress.n_finished)
+                return False
             # REINFORCE: an env at an episode boundary starts a batch episode while places are left
-            if n_started < self.n_episodes:
-                for idx in np.flatnonzero(self._last_episode_starts)[: self.n_episodes - n_started]:  # type: ignore[arg-type]
-                    start_row[idx] = rollout_buffer.pos
-                    n_started += 1
+            progress.start_episodes(self._last_episode_starts, rollout_buffer.pos)  # type: ignore[arg-type]
+            # REINFORCE: the envs running a batch episode, and those finishing an episode that no batch uses
+            stepped = stepper.select(progress.running | ~self._last_episode_starts)  # type: ignore[operator]
 
-            if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
+            if self.use_sde and self.sde_sample_freq > 0 and progress.n_rows % self.sde_sample_freq == 0:
                 # Sample a new noise matrix
                 self.policy.reset_noise(env.num_envs)
 
@@ -374,6 +458,8 @@ class REINFORCE(OnPolicyAlgorithm):
                 # Convert to pytorch tensor or to TensorDict
                 obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
                 actions = self.policy.get_distribution(obs_tensor).get_actions().cpu().numpy()
+            # Reshape to the action space's shape, as policy.forward does (e.g. Box actions of shape (2, 2))
+            actions = actions.reshape((-1, *self.action_space.shape))  # type: ignore[misc, arg-type]
 
             # Rescale and perform action
             clipped_actions = actions
@@ -388,55 +474,59 @@ class REINFORCE(OnPolicyAlgorithm):
                     # as we are sampling from an unbounded Gaussian distribution
                     clipped_actions = np.clip(actions, self.action_space.low, self.action_space.high)
 
-            new_obs, rewards, dones, infos = env.step(clipped_actions)
+            # REINFORCE: envs that are not stepped keep their observation, with reward 0 and done False
+            new_obs, rewards, dones, infos = stepper.step(env, stepped, clipped_actions, self._last_obs)  # type: ignore[arg-type]
             self._check_finite(new_obs, rewards, dones, infos)  # REINFORCE: fail loudly, never train on NaN
 
-            self.num_timesteps += env.num_envs
+            self.num_timesteps += len(stepped)  # REINFORCE: real env steps only
+            progress.n_env_steps += len(stepped)
 
             # Give access to local variables
             callback.update_locals(locals())
             if not callback.on_step():
-                # REINFORCE: keep the envs' state, so a later learn() sees where each episode really is
-                self._last_obs = new_obs  # type: ignore[assignment]
-                self._last_episode_starts = dones
+                # REINFORCE: keep the envs' state and the stored steps, so a later learn() continues the batch. The
+                # step is stored first: the envs have taken it.
+                self._record_step(rollout_buffer, progress, stepped, actions, new_obs, rewards, dones, infos)
                 return False
 
             self._update_info_buffer(infos, dones)
-            n_steps += 1
-            if n_steps == LONG_ROLLOUT_STEPS:  # REINFORCE: say why learn() seems stuck, long before memory runs out
+            self._record_step(rollout_buffer, progress, stepped, actions, new_obs, rewards, dones, infos)
+            if progress.n_rows == LONG_ROLLOUT_STEPS:  # REINFORCE: say why learn() seems stuck
                 warnings.warn(
-                    f"The rollout has run {n_steps} steps per env and only {n_finished} of its {self.n_episodes} "
-                    f"episodes have ended (batch episodes still running in envs {np.flatnonzero(start_row >= 0).tolist()}). "
-                    "If they never end, wrap the env in gymnasium.wrappers.TimeLimit.",
+                    f"The rollout has run {progress.n_rows} steps per env and only {progress.n_finished} of its "
+                    f"{self.n_episodes} episodes have ended (batch episodes still running in envs "
+                    f"{np.flatnonzero(progress.running).tolist()}). If they never end, wrap the env in "
+                    "gymnasium.wrappers.TimeLimit.",
                     UserWarning,
                 )
-
-            # REINFORCE: store the step, then close the batch episodes that just ended. There is no bootstrap
-            # here: a truncated episode keeps its terminal observation and train() decides.
-            row = rollout_buffer.add(self._last_obs, actions, rewards)  # type: ignore[arg-type]
-            for idx in np.flatnonzero(dones):
-                if start_row[idx] >= 0:
-                    truncated = bool(infos[idx].get("TimeLimit.truncated", False))
-                    rollout_buffer.add_episode(
-                        int(idx), int(start_row[idx]), row, truncated, infos[idx].get("terminal_observation")
-                    )
-                    start_row[idx] = -1
-                    n_finished += 1
-
-            self._last_obs = new_obs  # type: ignore[assignment]
-            self._last_episode_starts = dones
-
-        # REINFORCE: every step outside the batch's episodes was sampled but cannot be used
-        n_env_steps = n_steps * env.num_envs
-        self._n_discarded_steps += n_env_steps - rollout_buffer.n_episode_steps
-        n_since_start = max(self.num_timesteps - self._num_timesteps_at_start, 1)
-        self.logger.record("rollout/discarded_frac", self._n_discarded_steps / n_since_start)
-
-        callback.update_locals(locals())
-
-        callback.on_rollout_end()
-
         return True
+
+    def _record_step(
+        self,
+        rollout_buffer: EpisodeRolloutBuffer,
+        progress: BatchProgress,
+        stepped: np.ndarray,
+        actions: np.ndarray,
+        new_obs: Any,
+        rewards: np.ndarray,
+        dones: np.ndarray,
+        infos: list[dict[str, Any]],
+    ) -> None:
+        """
+        Store one step, then close the batch episodes that just ended. There is no bootstrap here: a truncated
+        episode keeps its terminal observation and train() decides.
+        """
+        row = rollout_buffer.add(self._last_obs, actions, rewards)  # type: ignore[arg-type]
+        progress.n_rows += 1
+        for idx in np.flatnonzero(dones):
+            start = progress.finish_episode(int(idx))
+            if start is not None:
+                truncated = bool(infos[idx].get("TimeLimit.truncated", False))
+                rollout_buffer.add_episode(int(idx), start, row, truncated, infos[idx].get("terminal_observation"))
+        self._last_obs = new_obs
+        # An env that was not stepped is still where it was: at the start of an episode
+        self._last_episode_starts = self._last_episode_starts.copy()  # type: ignore[union-attr]
+        self._last_episode_starts[stepped] = dones[stepped]
 
     def compute_losses(self, batch: EpisodeBatch) -> Losses:
         """

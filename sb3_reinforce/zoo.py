@@ -9,6 +9,7 @@ rl_zoo3 glue: run the RL Zoo's own ``train`` and ``enjoy`` commands with ``reinf
 Every flag is rl_zoo3's (``python -m sb3_reinforce.zoo train --help``). What this module adds:
 
 - ``reinforce`` in rl_zoo3's algorithm registry, with a hyperparameter sampler and converter for ``-optimize``;
+- the envs built as ``SubsetDummyVecEnv`` / ``SubsetSubprocVecEnv``, so REINFORCE steps only the envs it needs;
 - ``--algo`` defaults to ``reinforce``, and ``-conf``/``--conf-file`` to our ``zoo_configs/reinforce.yml``;
 - the YAML entry (and ``-params`` overrides) is checked before rl_zoo3 builds anything, so a misspelt key or a
   bad value stops the run with a message that names it.
@@ -31,6 +32,7 @@ import yaml
 from torch import nn
 
 from sb3_reinforce.reinforce import REINFORCE
+from sb3_reinforce.vec_env import SubsetDummyVecEnv, SubsetSubprocVecEnv
 
 ALGO = "reinforce"
 CONFIG_NAME = f"{ALGO}.yml"
@@ -172,6 +174,12 @@ def register() -> None:
         module = importlib.import_module(name)
         module.HYPERPARAMS_SAMPLER[ALGO] = sample_reinforce_params
         module.HYPERPARAMS_CONVERTER[ALGO] = convert_reinforce_params
+    # ExperimentManager picks DummyVecEnv or SubprocVecEnv (--vec-env) by these module names when it is created.
+    # The Subset variants let REINFORCE step only the envs its batch needs; for every other algorithm, which steps
+    # all envs, they are their SB3 parents.
+    exp_manager = importlib.import_module("rl_zoo3.exp_manager")
+    exp_manager.DummyVecEnv = SubsetDummyVecEnv  # type: ignore[attr-defined]
+    exp_manager.SubprocVecEnv = SubsetSubprocVecEnv  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------------------------------

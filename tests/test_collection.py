@@ -5,7 +5,7 @@ import pytest
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from sb3_reinforce import REINFORCE
+from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
 from sb3_reinforce.buffers import valid_mask
 from tests.envs import ScriptedEnv
 
@@ -134,3 +134,41 @@ def test_callback_can_stop_collection_and_sees_dones():
     assert model.num_timesteps == 7
     assert model._n_updates == 0
     assert [bool(d[0]) for d in callback.seen_dones] == [False] * 4 + [True] + [False] * 2
+
+
+# Stepping only the envs the batch needs (SubsetDummyVecEnv): the same batch rule, without idle steps or old tails
+
+
+def make_subset_model(env_fns, n_episodes, **kwargs):
+    with pytest.warns(UserWarning, match="TimeLimit"):
+        model = REINFORCE("MlpPolicy", SubsetDummyVecEnv(env_fns), n_episodes=n_episodes, seed=0, baseline="none", **kwargs)
+    _, callback = model._setup_learn(10_000, None)
+    return model, callback
+
+
+def test_subset_envs_wait_instead_of_starting_unused_episodes():
+    # env 0: 3, 1, 3, 1, ...; env 1: 2, 5, 2, 5, ...
+    model, callback = make_subset_model([lambda: ScriptedEnv([3, 1], tag=0), lambda: ScriptedEnv([2, 5], tag=1)], 3)
+    buffer = collect(model, callback)
+    # Same batch as with every env stepped. But env 0, whose next episode cannot enter, is not stepped after row 2:
+    # rows 0-2 step both envs, rows 3-6 env 1 only, so 10 steps are taken, all of them used.
+    assert sorted((env, start, end) for env, start, end, _, _ in buffer.episodes) == [(0, 0, 2), (1, 0, 1), (1, 2, 6)]
+    assert model.num_timesteps == 10
+    # Next batch: env 0 waited at the start of its episode 1 (length 1), env 1 at its episode 2 (length 2). Row 0:
+    # both start. Row 1: env 0 starts its episode 2 (length 3, rows 1-3), the third place; env 1 then waits.
+    buffer = collect(model, callback)
+    ids, _ = episode_ids(buffer)
+    assert sorted(ids) == [(0, 1), (0, 2), (1, 2)]
+    assert sorted((env, start, end) for env, start, end, _, _ in buffer.episodes) == [(0, 0, 0), (0, 1, 3), (1, 0, 1)]
+    assert model.num_timesteps == 10 + 6
+    assert model._n_discarded_steps == 0
+
+
+def test_subset_more_envs_than_episodes_leaves_the_rest_unstepped():
+    model, callback = make_subset_model([lambda i=i: ScriptedEnv([2], tag=i) for i in range(4)], 2)
+    buffer = collect(model, callback)
+    assert sorted(env for env, *_ in buffer.episodes) == [0, 1]
+    assert model.num_timesteps == 4
+    # Envs 2 and 3 were never stepped: their first episode is still to come
+    assert [e.episode for e in model.env.envs[2:]] == [0, 0]
+    assert [e.t for e in model.env.envs[2:]] == [0, 0]

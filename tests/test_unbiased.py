@@ -1,20 +1,23 @@
 """The batch rule keeps the gradient estimate unbiased when the action changes the episode's length."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch as th
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from sb3_reinforce import REINFORCE
+from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
 from tests.envs import ChoiceEnv
 
 N_BATCHES = 800
 
 
-@pytest.fixture(scope="module")
-def batches():
+# Both ways of collecting: every env stepped (any VecEnv), and only the envs the batch needs (Subset VecEnvs)
+@pytest.fixture(scope="module", params=[DummyVecEnv, SubsetDummyVecEnv])
+def batches(request):
     """Gradients and action counts of many batches drawn from one fixed policy (learning rate 0)."""
-    env = DummyVecEnv([lambda: ChoiceEnv(detour=3)] * 8)
+    env = request.param([lambda: ChoiceEnv(detour=3)] * 8)
     with pytest.warns(UserWarning, match="TimeLimit"):
         model = REINFORCE(
             "MlpPolicy",
@@ -28,7 +31,9 @@ def batches():
             policy_kwargs=dict(optimizer_class=th.optim.SGD, optimizer_kwargs={}),
             seed=0,
         )
-    _, callback = model._setup_learn(10**9, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # DummyVecEnv: "steps all 8 envs"
+        _, callback = model._setup_learn(10**9, None)
     with th.no_grad():
         p_good = model.policy.get_distribution(th.tensor([[1.0, 0.0]])).distribution.probs[0, 1].item()
     logit_steps, good_fractions = [], []
