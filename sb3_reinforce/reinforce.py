@@ -259,6 +259,12 @@ class REINFORCE(OnPolicyAlgorithm):
             raise ValueError(
                 f"REINFORCE supports action spaces {[s.__name__ for s in ACTION_SPACES]}, got action_space={action_space}"
             )
+        if isinstance(action_space, spaces.MultiBinary) and not isinstance(action_space.n, (int, np.integer)):
+            # SB3's policies support one-dimensional MultiBinary only (preprocessing.get_action_dim)
+            raise ValueError(
+                f"REINFORCE, like SB3, supports one-dimensional MultiBinary action spaces only, got action_space="
+                f"{action_space}: flatten it with an ActionWrapper (MultiBinary(n) with n the number of bits)"
+            )
         obs_spaces = observation_space.spaces.values() if isinstance(observation_space, spaces.Dict) else [observation_space]
         for space in obs_spaces:
             if not isinstance(space, OBSERVATION_SPACES) or (
@@ -631,7 +637,8 @@ class REINFORCE(OnPolicyAlgorithm):
         progress_bar: bool = False,
     ) -> SelfREINFORCE:
         self._n_discarded_steps = 0  # rollout/discarded_frac covers this call to learn()
-        return super().learn(
+        n_updates = self._n_updates
+        super().learn(
             total_timesteps=total_timesteps,
             callback=callback,
             log_interval=log_interval,
@@ -639,3 +646,21 @@ class REINFORCE(OnPolicyAlgorithm):
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
         )
+        progress = self._batch_progress
+        if progress is not None:
+            # The budget (or a callback) ended collection mid-batch: say so in the log, which SB3 would only write
+            # after the next update
+            self.logger.record("rollout/unfinished_batch_episodes", self.n_episodes - progress.n_finished)
+            self.logger.record("rollout/unfinished_batch_steps", progress.n_env_steps)
+            self.logger.dump(step=self.num_timesteps)
+        if self._n_updates == n_updates:
+            finished = 0 if progress is None else progress.n_finished
+            warnings.warn(
+                f"learn() ended at {self.num_timesteps} env steps without a single update: {finished} of the "
+                f"{self.n_episodes} episodes of the batch had ended. The unfinished batch is kept, and "
+                "learn(..., reset_num_timesteps=False) continues it; a larger total_timesteps, a smaller n_episodes or "
+                "a shorter time limit makes a batch fit in one call.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self

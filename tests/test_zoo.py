@@ -256,3 +256,24 @@ def test_two_workers_share_one_journal_study(tmp_path):
 def test_trial_ids_rl_zoo3_would_ignore_are_refused(args, expected):
     with pytest.raises(ZooConfigError, match=expected):
         _prepare_train(["--algo", "reinforce", *args])
+
+
+def test_continue_training_with_i_uses_the_saved_vec_normalize_statistics(tmp_path):
+    import pickle
+
+    # Pendulum-v1's entry normalizes observations; 8 envs x 200 steps: one batch of N=8 in 1600 steps
+    common = ["--env", "Pendulum-v1", "-f", str(tmp_path), "--seed", "0", "--eval-freq", "-1", "-params", "n_episodes:8"]
+    main(["train", "-n", "2000", *common])
+    first = tmp_path / "reinforce" / "Pendulum-v1_1"
+    with open(first / "Pendulum-v1" / "vecnormalize.pkl", "rb") as file:
+        first_count = pickle.load(file).obs_rms.count
+    assert first_count > 2000
+
+    main(["train", "-n", "1600", "-i", str(first / "Pendulum-v1.zip"), *common])
+    second = tmp_path / "reinforce" / "Pendulum-v1_2"
+    with open(second / "Pendulum-v1" / "vecnormalize.pkl", "rb") as file:
+        second_count = pickle.load(file).obs_rms.count
+    # The continued run started from the saved statistics (a fresh VecNormalize would hold about 1600 + 8)
+    assert second_count == pytest.approx(first_count + 8 + 1600, abs=8)
+    model = REINFORCE.load(second / "Pendulum-v1.zip")
+    assert model._n_updates >= 2  # the first run's update, then the continued run's

@@ -1,0 +1,166 @@
+"""
+Env steps to a threshold, and the share of steps discarded, for REINFORCE settings over seeds (resumable).
+
+    python benchmarks/sample_efficiency.py --env CartPole-v1 --threshold 475 --seeds $(seq 0 9) \\
+        --learning-rates 3e-3 --n-episodes 8 --vec-env subset all
+
+Each (env, vec_env, learning rate, n_episodes, seed) trains in its own process and writes one JSON file under
+``--out-dir``; a run whose file exists is read back, not re-run, so an interrupted sweep resumes. The table printed
+at the end is built from the files. One torch thread per run.
+
+A run evaluates the deterministic policy on ``--eval-episodes`` episodes every ``--eval-freq`` env steps until its
+mean first reaches ``--threshold`` ("steps to threshold", so its resolution is ``--eval-freq``), then trains to the
+end of the budget and evaluates the final policy on ``--final-episodes`` episodes. ``--vec-env subset`` builds the
+envs as ``SubsetDummyVecEnv`` (only the envs a batch needs are stepped), ``all`` as SB3's ``DummyVecEnv`` (every
+env stepped at every step, as before the Subset VecEnvs existed).
+"""
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from itertools import product
+from pathlib import Path
+
+import tyro
+
+
+@dataclass
+class Args:
+    env: str = "CartPole-v1"
+    """Gymnasium env id"""
+    threshold: float = 475.0
+    """Deterministic eval mean counted as solved"""
+    timesteps: int = 100_000
+    """Training budget (env steps) of every run"""
+    n_envs: int = 8
+    """Parallel envs"""
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    """Seeds"""
+    learning_rates: list[str] = field(default_factory=lambda: ["3e-3"])
+    """Learning rates: a number, or lin_<number> for rl_zoo3's linear schedule to 0"""
+    n_episodes: list[int] = field(default_factory=lambda: [8])
+    """Episodes per update"""
+    vec_env: list[str] = field(default_factory=lambda: ["subset"])
+    """subset (SubsetDummyVecEnv) and/or all (DummyVecEnv)"""
+    eval_freq: int = 1_000
+    """Evaluate every this many env steps until the threshold is reached"""
+    eval_episodes: int = 10
+    """Episodes per evaluation"""
+    final_episodes: int = 50
+    """Episodes of the evaluation after training"""
+    out_dir: str = "results/sample_efficiency"
+    """One JSON file per run goes to <out-dir>/<env>/"""
+
+
+def run_name(env: str, vec_env: str, lr: str, n_episodes: int, seed: int) -> str:
+    return f"{env}_{vec_env}_lr{lr}_N{n_episodes}_seed{seed}"
+
+
+def train_one(spec: dict) -> dict:
+    """Runs in a fresh process: one training run."""
+    import torch as th
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
+
+    th.set_num_threads(1)
+    seed = spec["seed"]
+    vec_env_cls = SubsetDummyVecEnv if spec["vec_env"] == "subset" else DummyVecEnv
+    env = make_vec_env(spec["env"], n_envs=spec["n_envs"], seed=seed, vec_env_cls=vec_env_cls)
+    eval_env = make_vec_env(spec["env"], n_envs=1, seed=seed + 10_000)
+    lr_text = spec["learning_rate"]
+    if lr_text.startswith("lin_"):
+        initial = float(lr_text[4:])
+        learning_rate = lambda progress: progress * initial  # noqa: E731
+    else:
+        learning_rate = float(lr_text)
+
+    class FirstHit(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.next_eval, self.hit_step, self.hit_seconds, self.evals = spec["eval_freq"], None, None, []
+            self.train_seconds, self.last_time = 0.0, time.perf_counter()
+
+        def _on_step(self) -> bool:
+            if self.hit_step is None and self.num_timesteps >= self.next_eval:
+                self.train_seconds += time.perf_counter() - self.last_time
+                self.next_eval += spec["eval_freq"]
+                mean, _ = evaluate_policy(self.model, eval_env, spec["eval_episodes"], deterministic=True)
+                self.evals.append((self.num_timesteps, float(mean)))
+                if mean >= spec["threshold"]:
+                    self.hit_step, self.hit_seconds = self.num_timesteps, self.train_seconds
+                self.last_time = time.perf_counter()
+            return True
+
+    model = REINFORCE(
+        "MlpPolicy",
+        env,
+        learning_rate=learning_rate,
+        n_episodes=spec["n_episodes"],
+        seed=seed,
+        policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64])),
+    )
+    callback = FirstHit()
+    model.learn(spec["timesteps"], callback=callback)
+    final, final_std = evaluate_policy(model, eval_env, spec["final_episodes"], deterministic=True)
+    return {
+        **spec,
+        "steps_to_threshold": callback.hit_step,
+        "train_seconds_to_threshold": callback.hit_seconds,
+        "final_eval": float(final),
+        "final_eval_std": float(final_std),
+        "discarded_frac": model._n_discarded_steps / model.num_timesteps,
+        "n_updates": model._n_updates,
+        "num_timesteps": model.num_timesteps,
+        "evals": callback.evals,
+    }
+
+
+def main(args: Args) -> None:
+    out = Path(args.out_dir) / args.env
+    out.mkdir(parents=True, exist_ok=True)
+    rows: dict[tuple, list[dict]] = {}
+    for vec_env, lr, n_episodes, seed in product(args.vec_env, args.learning_rates, args.n_episodes, args.seeds):
+        path = out / f"{run_name(args.env, vec_env, lr, n_episodes, seed)}.json"
+        if not path.exists():
+            spec = dict(asdict(args), vec_env=vec_env, learning_rate=lr, n_episodes=n_episodes, seed=seed)
+            for key in ("seeds", "learning_rates", "vec_env", "out_dir"):
+                spec.pop(key, None)
+            spec["vec_env"] = vec_env
+            proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(f"# {path.name} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+                continue
+            path.write_text(proc.stdout.strip().splitlines()[-1] + "\n")
+            print(f"# wrote {path}", file=sys.stderr, flush=True)
+        rows.setdefault((vec_env, lr, n_episodes), []).append(json.loads(path.read_text()))
+
+    never = f">{args.timesteps // 1000}k"
+    print(f"{args.env}, {args.n_envs} envs, {args.timesteps} steps, threshold {args.threshold:g} (eval every "
+          f"{args.eval_freq} steps, {args.eval_episodes} episodes); final eval {args.final_episodes} episodes\n")  # fmt: skip
+    print("| vec_env | lr | N | seeds | steps to threshold: median | per seed (k) | final eval: mean | min | discarded |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (vec_env, lr, n_episodes), runs in rows.items():
+        hits = [r["steps_to_threshold"] for r in runs]
+        # A run that never reached the threshold counts as the budget (an upper bound on the median)
+        median = statistics.median(h if h is not None else float("inf") for h in hits)
+        per_seed = " ".join(f"{h / 1000:.1f}" if h is not None else never for h in hits)
+        finals = [r["final_eval"] for r in runs]
+        print(
+            f"| {vec_env} | {lr} | {n_episodes} | {len(runs)} | "
+            f"{f'{median / 1000:.1f}k' if median != float('inf') else never} | {per_seed} | "
+            f"{statistics.mean(finals):.1f} | {min(finals):.1f} | {statistics.mean(r['discarded_frac'] for r in runs):.0%} |"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        print(json.dumps(train_one(json.loads(sys.argv[2]))))
+    else:
+        main(tyro.cli(Args))
