@@ -41,10 +41,16 @@ class AlgorithmArgs:
     """What is subtracted from the return"""
     normalize_advantage: bool = _default("normalize_advantage")
     """Standardize the advantages over the batch"""
+    discount_steps: bool = _default("discount_steps")
+    """Weight step t by gamma^t (Sutton & Barto 13.3; reward_to_go only)"""
     ent_coef: float = _default("ent_coef")
     """Entropy bonus coefficient"""
-    vf_coef: float = _default("vf_coef")
-    """Value loss coefficient (value baseline only)"""
+    critic_learning_rate: float = _default("critic_learning_rate")
+    """Learning rate of the critic's own Adam (value baseline only)"""
+    n_critic_updates: int = _default("n_critic_updates")
+    """Passes of the critic's regression over each batch (value baseline only)"""
+    critic_batch_size: int = _default("critic_batch_size")
+    """Minibatch size of the critic's regression (value baseline only)"""
     max_grad_norm: float = _default("max_grad_norm")
     """Gradient clipping norm"""
     net_arch: list[int] = field(default_factory=lambda: [64, 64])

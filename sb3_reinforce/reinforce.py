@@ -12,7 +12,7 @@ from gymnasium.wrappers import TimeLimit
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule, TensorDict
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 from torch.distributions import Distribution
@@ -25,6 +25,7 @@ from sb3_reinforce.buffers import (
     EpisodeBatch,
     EpisodeRolloutBuffer,
     batch_baseline,
+    pad_episodes,
     step_returns,
     valid_mask,
 )
@@ -100,23 +101,32 @@ class REINFORCE(OnPolicyAlgorithm):
     Each update samples ``n_episodes`` complete episodes with the current policy and takes one gradient step on
 
         L = -(1/N) sum_i sum_t A_it * log pi(a_t|s_t)  -  ent_coef * (1/N) sum_i sum_t H(pi(.|s_t))
-            (+ vf_coef * MSE(V(s_t), G_t) with the value baseline)
 
-    where A_it is the return (``return_type``) minus the baseline (``baseline``), standardized when
-    ``normalize_advantage``. Returns are computed in numpy and carry no gradient. The batch is the first
-    ``n_episodes`` episodes to *start* after the update, each run to its end: which episodes enter does not depend
-    on their length or return, so the estimate stays unbiased with any number of envs. Steps that cannot enter a
-    batch (the rest of an episode begun under the previous policy, or episodes started after the batch was full)
-    are stepped, counted in ``num_timesteps`` and logged as ``rollout/discarded_frac``. There is no bootstrapping
-    at a rollout cut, because there is no cut.
+    with the gradient clipped to norm ``max_grad_norm``. A_it is the return (``return_type``) minus the baseline
+    (``baseline``), times gamma^t if ``discount_steps``, then standardized over the batch's steps if
+    ``normalize_advantage``. Returns are computed in numpy and carry no gradient. With ``baseline="value"`` the
+    critic is a separate regression with its own optimizer, run after the policy step (see ``critic_learning_rate``).
 
-    Defaults were chosen by measurement (docs/defaults.md: CartPole-v1 at 100k and Acrobot-v1 at 200k steps,
-    8 envs, 3 to 5 seeds): reward-to-go, a batch baseline and standardized advantages with ``learning_rate=3e-3``
-    and ``n_episodes=8`` learned fastest and never failed on either env (final deterministic eval 493 and -85 on
-    average over 5 seeds). The total return failed on Acrobot at that learning rate, and the learned value baseline
-    failed on Acrobot with reward-to-go. With ``normalize_advantage=True``, ``"mean"`` and ``"leave_one_out"`` give
-    the same update (their advantages differ by the factor N/(N-1), which standardizing removes); the default is
-    ``"leave_one_out"`` because it stays unbiased when normalization is turned off.
+    What it estimates. With gamma = 1, ``"total"`` and ``"reward_to_go"`` both estimate the gradient of the expected
+    return. With gamma < 1, ``"total"`` and ``"reward_to_go"`` with ``discount_steps=True`` estimate the gradient of
+    the expected discounted return; ``"reward_to_go"`` without the gamma^t factor (the default, as in nearly every
+    deep-RL library) drops the discount of the state distribution and is not the gradient of any objective (Nota &
+    Thomas 2020, "Is the Policy Gradient a Gradient?"). Each of these is unbiased for what it estimates with
+    ``baseline`` ``"none"``, ``"leave_one_out"`` or ``"value"`` and ``normalize_advantage=False``; ``"mean"`` scales
+    it by (N-1)/N, and ``normalize_advantage=True`` (a batch-dependent shift and scale) makes it biased for any
+    baseline, in exchange for a step size that does not depend on the rewards' scale.
+
+    The batch is the first ``n_episodes`` episodes to *start* after the update, each run to its end: which episodes
+    enter does not depend on their length or return, so the estimate stays unbiased with any number of envs. With a
+    :class:`~sb3_reinforce.vec_env.SubsetDummyVecEnv` or :class:`~sb3_reinforce.vec_env.SubsetSubprocVecEnv`, an env
+    whose batch episode has ended waits, unstepped, so no step is wasted. With any other VecEnv every env steps at
+    every step, and steps that cannot enter a batch (the rest of an episode begun under the previous policy, or
+    episodes started after the batch was full) are counted in ``num_timesteps`` and logged as
+    ``rollout/discarded_frac``. There is no bootstrapping at a rollout cut, because there is no cut.
+
+    Defaults were chosen by measurement (docs/defaults.md). With ``normalize_advantage=True``, ``"mean"`` and
+    ``"leave_one_out"`` give the same update (their advantages differ by the factor N/(N-1), which standardizing
+    removes); the default is ``"leave_one_out"`` because it stays unbiased when normalization is turned off.
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy)
     :param env: The environment to learn from (if registered in Gym, can be str). Its episodes must end: wrap
@@ -126,20 +136,30 @@ class REINFORCE(OnPolicyAlgorithm):
     :param gamma: Discount factor, in [0, 1]
     :param return_type: ``"total"`` weights every log-prob of episode i by its whole discounted return R(tau_i)
         (the estimator as derived); ``"reward_to_go"`` weights step t by G_t = sum_{k>=t} gamma^(k-t) r_k
-        (same expectation, lower variance: rewards before t do not depend on a_t)
+        (rewards before t do not depend on a_t: lower variance; the same expectation as ``"total"`` when gamma = 1
+        or with ``discount_steps=True``)
     :param baseline: ``"none"``; ``"mean"``: the batch mean of the returns at the same time step
         ``b_t = mean_j G^j_t``, with ``G^j_t = 0`` once episode j has ended (for ``"total"`` this is the mean of
         R(tau_j)); ``"leave_one_out"``: the same mean over the other N-1 episodes only (unbiased, needs N >= 2);
-        ``"value"``: a learned V(s_t) fitted to the Monte-Carlo returns with weight ``vf_coef``
-        (Sutton & Barto 13.4). With the value baseline a time-limit truncated episode's return is bootstrapped
-        with gamma * V(s_T), as SB3's A2C and PPO do (SB3 issue #633): the time limit is not part of the state, so
-        without it the last steps of every long episode look like failures. Without a critic there is nothing to
-        bootstrap with, and a truncated episode's return is the sum of the rewards it received.
+        ``"value"``: a learned critic V(s), regressed on the reward-to-go G_t of every step (Sutton & Barto 13.4).
+        The baseline of step t is V(s_t) with ``"reward_to_go"``, and V(s_0) of the episode's start state with
+        ``"total"`` (whose weight R(tau) = G_0 is the return from the start). V is evaluated before the critic sees
+        the batch, so it does not depend on the batch's actions. With the value baseline a time-limit truncated
+        episode's return is bootstrapped with gamma * V(s_T), as SB3's A2C and PPO do (SB3 issue #633): the time
+        limit is not part of the state, so without it the last steps of every long episode look like failures.
+        Without a critic there is nothing to bootstrap with, and a truncated episode's return is the sum of the
+        rewards it received.
     :param normalize_advantage: Whether to standardize A over the steps of the batch
-    :param ent_coef: Entropy coefficient (>= 0): the bonus ent_coef * H(pi(.|s_t)) is summed over steps like the
-        rewards and averaged over episodes
-    :param vf_coef: Value function coefficient (>= 0), used by the value baseline only
-    :param max_grad_norm: The maximum value for the gradient clipping (> 0)
+    :param discount_steps: Whether to weight step t by gamma^t, as Sutton & Barto's REINFORCE does (13.3). Only with
+        ``return_type="reward_to_go"``, where it makes the estimate the gradient of the discounted return
+    :param ent_coef: Entropy coefficient (>= 0). The bonus is the entropy H(pi(.|s_t)) summed over the steps of an
+        episode and averaged over episodes, the same (1/N) sum_i sum_t as the policy term; it is a separate loss term,
+        not a reward added to the returns
+    :param critic_learning_rate: Learning rate of the critic's own Adam optimizer (value baseline only)
+    :param n_critic_updates: Passes over each batch of the critic's regression on the returns, after the policy step
+        (value baseline only)
+    :param critic_batch_size: Minibatch size (steps) of the critic's regression (value baseline only)
+    :param max_grad_norm: The maximum value for the gradient clipping of the policy step (> 0)
     :param use_sde: Whether to use generalized State Dependent Exploration (gSDE)
         instead of action noise exploration (default: False)
     :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE
@@ -177,8 +197,11 @@ class REINFORCE(OnPolicyAlgorithm):
         return_type: str = "reward_to_go",
         baseline: str = "leave_one_out",
         normalize_advantage: bool = True,
+        discount_steps: bool = False,
         ent_coef: float = 0.0,
-        vf_coef: float = 0.5,
+        critic_learning_rate: float = 1e-3,
+        n_critic_updates: int = 10,
+        critic_batch_size: int = 64,
         max_grad_norm: float = 0.5,
         use_sde: bool = False,
         sde_sample_freq: int = -1,
@@ -207,8 +230,16 @@ class REINFORCE(OnPolicyAlgorithm):
             raise ValueError(
                 f"baseline='mean' needs n_episodes >= 2 (with one episode every advantage is 0), got n_episodes={n_episodes}"
             )
+        if discount_steps and return_type == "total":
+            raise ValueError(
+                "discount_steps=True weights step t by gamma^t, which is unbiased with return_type='reward_to_go' only: "
+                "R(tau) already discounts every reward from the start, got return_type='total'"
+            )
         _check_number("ent_coef", ent_coef, 0.0)
-        _check_number("vf_coef", vf_coef, 0.0)
+        _check_number("critic_learning_rate", critic_learning_rate, 0.0)
+        for name, value in (("n_critic_updates", n_critic_updates), ("critic_batch_size", critic_batch_size)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         _check_number("max_grad_norm", max_grad_norm, 0.0, low_inclusive=False)
         if not callable(learning_rate):
             _check_number("learning_rate", learning_rate, 0.0)
@@ -225,7 +256,7 @@ class REINFORCE(OnPolicyAlgorithm):
             gamma=gamma,
             gae_lambda=1.0,  # not used: returns are Monte-Carlo, nothing is bootstrapped inside an episode
             ent_coef=ent_coef,
-            vf_coef=vf_coef,
+            vf_coef=0.0,  # not used: the critic has its own optimizer and loss (critic_learning_rate)
             max_grad_norm=max_grad_norm,
             use_sde=use_sde,
             sde_sample_freq=sde_sample_freq,
@@ -245,6 +276,11 @@ class REINFORCE(OnPolicyAlgorithm):
         self.return_type = return_type
         self.baseline = baseline
         self.normalize_advantage = normalize_advantage
+        self.discount_steps = discount_steps
+        self.critic_learning_rate = float(critic_learning_rate)
+        self.n_critic_updates = int(n_critic_updates)
+        self.critic_batch_size = int(critic_batch_size)
+        self.critic_optimizer: th.optim.Optimizer | None = None
 
         if self.env is not None:
             self._check_spaces(self.observation_space, self.action_space)
@@ -312,9 +348,27 @@ class REINFORCE(OnPolicyAlgorithm):
             self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
         )
         self.policy = self.policy.to(self.device)
+        if self.baseline == "value":
+            # The critic's own Adam (Sutton & Barto 13.4 use a step size per estimator): V is regressed on the returns
+            # with n_critic_updates passes per batch, after the policy step (see train())
+            self.critic_optimizer = th.optim.Adam(self._critic_parameters(), lr=self.critic_learning_rate)
         self._maybe_recommend_cpu()
         self._n_discarded_steps = 0
         self._batch_progress: BatchProgress | None = None
+
+    def _critic_parameters(self) -> list[th.nn.Parameter]:
+        """:return: The value network's own parameters; a features extractor shared with the actor is the actor's"""
+        policy = self.policy
+        params = [*policy.mlp_extractor.value_net.parameters(), *policy.value_net.parameters()]
+        if not policy.share_features_extractor:
+            params += list(policy.vf_features_extractor.parameters())
+        return params
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        state_dicts, variables = super()._get_torch_save_params()
+        if self.critic_optimizer is not None:
+            state_dicts.append("critic_optimizer")
+        return state_dicts, variables
 
     def _excluded_save_params(self) -> list[str]:
         # An unfinished batch lives in the rollout buffer, which is not saved either; a loaded model starts afresh
@@ -426,14 +480,18 @@ class REINFORCE(OnPolicyAlgorithm):
 
         # REINFORCE: every step outside the batch's episodes was sampled but cannot be used
         self._n_discarded_steps += progress.n_env_steps - rollout_buffer.n_episode_steps
-        n_since_start = max(self.num_timesteps - self._num_timesteps_at_start, 1)
-        self.logger.record("rollout/discarded_frac", self._n_discarded_steps / n_since_start)
+        self._record_discarded_frac()
 
         callback.update_locals(locals())
 
         callback.on_rollout_end()
 
         return True
+
+    def _record_discarded_frac(self) -> None:
+        # Over this learn() call: the steps of an unfinished batch are not counted as discarded, they wait for it
+        n_since_start = max(self.num_timesteps - self._num_timesteps_at_start, 1)
+        self.logger.record("rollout/discarded_frac", self._n_discarded_steps / n_since_start)
 
     def _collect_batch(
         self,
@@ -538,8 +596,12 @@ class REINFORCE(OnPolicyAlgorithm):
         """
         The loss terms of one batch of complete episodes, with gradients (``train()`` combines and minimizes them).
 
+        With the value baseline, V is evaluated here without gradients, by the critic as it was fitted on earlier
+        batches: the baseline does not depend on this batch's actions. ``train()`` fits the critic afterwards.
+
         :param batch: Episodes from ``EpisodeRolloutBuffer.get()``
-        :return: The policy, entropy and (value baseline only) value losses, and the values and returns they used
+        :return: The policy and entropy losses, and for the value baseline the baseline's regression loss (not
+            minimized here), the values and the critic's regression targets
         """
         n_episodes = len(batch.lengths)
         actions = batch.actions
@@ -547,47 +609,58 @@ class REINFORCE(OnPolicyAlgorithm):
             # Convert discrete action from float to long
             actions = actions.long().flatten()
 
-        values = None
-        if self.baseline == "value":
-            values, log_prob, entropy = self.policy.evaluate_actions(batch.observations, actions)
-            values = values.flatten()
-        else:
-            # No critic: skip the value head entirely
-            distribution = self.policy.get_distribution(batch.observations)
-            log_prob, entropy = distribution.log_prob(actions), distribution.entropy()
+        distribution = self.policy.get_distribution(batch.observations)
+        log_prob, entropy = distribution.log_prob(actions), distribution.entropy()
+        mask = valid_mask(batch.lengths)
 
         # Monte-Carlo returns, in numpy: they carry no gradient
         rewards = batch.rewards
-        if values is not None and batch.truncated.any():
-            # Time-limit truncation: bootstrap with gamma * V(s_T) (SB3 issue #633); see the class docstring
-            assert batch.terminal_observations is not None
+        values = None
+        if self.baseline == "value":
             with th.no_grad():
-                terminal_values = self.policy.predict_values(batch.terminal_observations).flatten().cpu().numpy()
-            rewards = rewards.copy()
-            rewards[np.flatnonzero(batch.truncated), batch.lengths[batch.truncated] - 1] += self.gamma * terminal_values
+                values = self.policy.predict_values(batch.observations).flatten()
+                if batch.truncated.any():
+                    # Time-limit truncation: bootstrap with gamma * V(s_T) (SB3 issue #633); see the class docstring
+                    assert batch.terminal_observations is not None
+                    terminal_values = self.policy.predict_values(batch.terminal_observations).flatten().cpu().numpy()
+                    rewards = rewards.copy()
+                    last = batch.lengths[batch.truncated] - 1
+                    rewards[np.flatnonzero(batch.truncated), last] += self.gamma * terminal_values
         padded_returns = step_returns(rewards, batch.lengths, self.gamma, self.return_type)
-        mask = valid_mask(batch.lengths)
         returns = th.as_tensor(padded_returns[mask], dtype=th.float32, device=self.device)
 
+        targets = None
         if values is not None:
-            advantages = returns - values.detach()
+            # The critic estimates V(s_t) = E[G_t | s_t]. For "total", whose weight is R(tau) = G_0 at every step,
+            # the baseline is V(s_0) of the episode's first state: a function of the start state only
+            padded_values = pad_episodes(values.cpu().numpy(), batch.lengths)
+            if self.return_type == "total":
+                padded_values = np.broadcast_to(padded_values[:, :1], padded_values.shape)
+            advantages = returns - th.as_tensor(padded_values[mask], dtype=th.float32, device=self.device)
+            padded_targets = step_returns(rewards, batch.lengths, self.gamma, "reward_to_go")
+            targets = th.as_tensor(padded_targets[mask], dtype=th.float32, device=self.device)
         else:
             baseline = batch_baseline(padded_returns, self.baseline, self.return_type)[mask]
             advantages = returns - th.as_tensor(baseline, dtype=th.float32, device=self.device)
+        if self.discount_steps:
+            # Sutton & Barto's gamma^t: the step's weight in the discounted objective (section 13.3)
+            step_index = np.broadcast_to(np.arange(mask.shape[1]), mask.shape)[mask]
+            advantages = advantages * th.as_tensor(self.gamma**step_index, dtype=th.float32, device=self.device)
         if self.normalize_advantage and advantages.numel() > 1:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
 
         # The REINFORCE estimator (Williams 1992; Sutton & Barto eq. 13.8):
         #   L = -(1/N) sum_i sum_t A_it * log pi(a_t | s_t)
         policy_loss = -(advantages * log_prob).sum() / n_episodes
-        # Entropy bonus, summed over steps like the rewards (-log pi estimates it where there is no closed form)
+        # Entropy bonus: -(1/N) sum_i sum_t H(pi(.|s_t)) (-log pi estimates H where there is no closed form)
         entropy_loss = -(entropy if entropy is not None else -log_prob).sum() / n_episodes
-        value_loss = F.mse_loss(values, returns) if values is not None else None
-        return Losses(policy_loss, entropy_loss, value_loss, values, returns)
+        value_loss = F.mse_loss(values, targets) if values is not None and targets is not None else None
+        return Losses(policy_loss, entropy_loss, value_loss, values, targets if targets is not None else returns)
 
     def train(self) -> None:
         """
-        Update policy using the episodes in the rollout buffer (one gradient step on the whole batch).
+        Update policy using the episodes in the rollout buffer: one gradient step on the whole batch, then, with
+        the value baseline, ``n_critic_updates`` passes of the critic's own regression on the batch's returns.
         """
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
@@ -598,8 +671,6 @@ class REINFORCE(OnPolicyAlgorithm):
         batch = self.rollout_buffer.get()
         losses = self.compute_losses(batch)
         loss = losses.policy_loss + self.ent_coef * losses.entropy_loss
-        if losses.value_loss is not None:
-            loss = loss + self.vf_coef * losses.value_loss
 
         self.policy.optimizer.zero_grad()
         loss.backward()
@@ -611,6 +682,10 @@ class REINFORCE(OnPolicyAlgorithm):
             )
         self.policy.optimizer.step()
 
+        if losses.values is not None:
+            # The critic learns after the policy step, so the next batch's baseline comes from this one
+            self._fit_critic(batch.observations, losses.returns)
+
         self._n_updates += 1
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/policy_loss", losses.policy_loss.item())
@@ -619,13 +694,35 @@ class REINFORCE(OnPolicyAlgorithm):
         self.logger.record("train/n_episodes", len(batch.lengths))
         self.logger.record("train/batch_steps", int(batch.lengths.sum()))
         if losses.value_loss is not None and losses.values is not None:
+            # Of the baseline the policy step used, i.e. before the critic saw this batch
             self.logger.record("train/value_loss", losses.value_loss.item())
             self.logger.record(
                 "train/explained_variance",
-                explained_variance(losses.values.detach().cpu().numpy(), losses.returns.cpu().numpy()),
+                explained_variance(losses.values.cpu().numpy(), losses.returns.cpu().numpy()),
             )
         if hasattr(self.policy, "log_std"):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
+
+    def _fit_critic(self, observations: th.Tensor | TensorDict, targets: th.Tensor) -> None:
+        """Regress V(s_t) on the Monte-Carlo returns: ``n_critic_updates`` shuffled passes of minibatch Adam steps."""
+        assert self.critic_optimizer is not None
+        n_steps = len(targets)
+        for _ in range(self.n_critic_updates):
+            for indices in th.randperm(n_steps, device=self.device).split(self.critic_batch_size):
+                obs = (
+                    {key: value[indices] for key, value in observations.items()}
+                    if isinstance(observations, dict)
+                    else observations[indices]
+                )
+                value_loss = F.mse_loss(self.policy.predict_values(obs).flatten(), targets[indices])
+                if not th.isfinite(value_loss):
+                    raise FloatingPointError(
+                        f"The critic's regression loss is {value_loss.item()}; its update was skipped so the "
+                        "parameters stay finite. Check the rewards' scale, or lower critic_learning_rate."
+                    )
+                self.critic_optimizer.zero_grad()
+                value_loss.backward()
+                self.critic_optimizer.step()
 
     def learn(
         self: SelfREINFORCE,
@@ -652,7 +749,8 @@ class REINFORCE(OnPolicyAlgorithm):
             # after the next update
             self.logger.record("rollout/unfinished_batch_episodes", self.n_episodes - progress.n_finished)
             self.logger.record("rollout/unfinished_batch_steps", progress.n_env_steps)
-            self.logger.dump(step=self.num_timesteps)
+            self._record_discarded_frac()
+            self.dump_logs(self._n_updates)
         if self._n_updates == n_updates:
             finished = 0 if progress is None else progress.n_finished
             warnings.warn(

@@ -107,7 +107,7 @@ def sample_reinforce_params(trial: optuna.Trial, n_actions: int, n_envs: int, ad
     Sampler for REINFORCE hyperparams, with the signature of rl_zoo3's ``HYPERPARAMS_SAMPLER`` entries.
 
     Every parameter is suggested under its constructor name, so ``trial.params`` is readable as it stands and
-    :func:`convert_reinforce_params` only has to build ``policy_kwargs``. ``vf_coef`` is sampled whatever the
+    :func:`convert_reinforce_params` only has to build ``policy_kwargs``. The critic's settings are sampled whatever the
     baseline (it is unused without ``baseline="value"``): a fixed search space keeps rl_zoo3's multivariate TPE
     sampler on all parameters.
 
@@ -129,7 +129,8 @@ def sample_reinforce_params(trial: optuna.Trial, n_actions: int, n_envs: int, ad
         "ent_coef": trial.suggest_float("ent_coef", 1e-8, 0.1, log=True),
         # The loss sums log-probs over whole episodes, so gradient norms grow with episode length
         "max_grad_norm": trial.suggest_float("max_grad_norm", 0.3, 5.0, log=True),
-        "vf_coef": trial.suggest_float("vf_coef", 0.1, 1.0),
+        "critic_learning_rate": trial.suggest_float("critic_learning_rate", 1e-4, 3e-3, log=True),
+        "n_critic_updates": trial.suggest_categorical("n_critic_updates", [1, 5, 10, 20]),
         "net_arch": trial.suggest_categorical("net_arch", list(NET_ARCH)),
         "activation_fn": trial.suggest_categorical("activation_fn", list(ACTIVATION_FN)),
     }

@@ -174,8 +174,8 @@ def test_sampled_hyperparams_build_a_reinforce_and_the_converter_round_trips():
 def test_converter_maps_net_arch_and_activation_to_policy_kwargs():
     params = {
         "n_episodes": 16, "learning_rate": 3e-4, "gamma": 1.0, "return_type": "total", "baseline": "leave_one_out",
-        "normalize_advantage": False, "ent_coef": 1e-3, "max_grad_norm": 1.0, "vf_coef": 0.5, "net_arch": "medium",
-        "activation_fn": "relu",
+        "normalize_advantage": False, "ent_coef": 1e-3, "max_grad_norm": 1.0, "critic_learning_rate": 1e-3,
+        "n_critic_updates": 5, "net_arch": "medium", "activation_fn": "relu",
     }  # fmt: skip
     kwargs = sample_reinforce_params(optuna.trial.FixedTrial(params), 0, 1, {})
     assert kwargs == {
