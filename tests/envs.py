@@ -104,3 +104,26 @@ class BadValueEnv(gym.Env):
         obs = np.full(2, np.nan if bad and self.where == "observation" else 0.0, dtype=np.float32)
         reward = float("nan") if bad and self.where == "reward" else 1.0
         return obs, reward, self.t >= 10, False, {}
+
+
+class RepeatedBanditEnv(gym.Env):
+    """
+    ``n_steps`` identical decisions from the same observation: reward 1 for action 1, else 0. With a constant
+    observation the policy is the same at every step, so the discount of step t is all that tells the steps apart.
+    """
+
+    metadata: dict = {"render_modes": []}  # noqa: RUF012
+    observation_space = spaces.Box(0.0, 1.0, (2,), np.float32)
+    action_space = spaces.Discrete(2)
+
+    def __init__(self, n_steps: int = 3):
+        self.n_steps, self.t = n_steps, 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.array([1.0, 0.0], dtype=np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.array([1.0, 0.0], dtype=np.float32), float(action == 1), self.t >= self.n_steps, False, {}

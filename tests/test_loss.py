@@ -26,11 +26,16 @@ EXPECTED_ADVANTAGES = {
     ("reward_to_go", "leave_one_out"): [[0.5 - 11.0, 1.0 - 12.0], [1.0 - 10.75, 2.0 - 11.5, 2.0 - 11.0], [21 - 0.75, 22 - 1.5, 22 - 1.0, 20 - 0, 14 - 0]],  # noqa: E501
     ("total", "mean"): [[0.5 - 7.5] * 2, [1.0 - 7.5] * 3, [21.0 - 7.5] * 5],
     ("reward_to_go", "value"): [[0.5 - 4, 1.0 - 4], [1.0 - 4, 2.0 - 4, 2.0 - 4], [g - 4 for g in G_BOOTSTRAPPED]],
+    # "total": R(tau) - V(s_0) at every step, the truncated episode's R(tau) bootstrapped too
+    ("total", "value"): [[0.5 - 4] * 2, [1.0 - 4] * 3, [G_BOOTSTRAPPED[0] - 4] * 5],
+    # gamma^t (gamma = 0.5) on the reward-to-go
+    ("reward_to_go", "none", True): [[0.5, 0.5], [1.0, 1.0, 0.5], [21.0, 11.0, 5.5, 2.5, 0.875]],
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("return_type, baseline", list(EXPECTED_ADVANTAGES))
-def test_policy_loss_by_hand(return_type, baseline):
+@pytest.mark.parametrize("case", list(EXPECTED_ADVANTAGES), ids=lambda case: "-".join(map(str, case)))
+def test_policy_loss_by_hand(case):
+    return_type, baseline, *discount = case
     env = DummyVecEnv([lambda: ScriptedEnv([3, 2], tag=0), lambda: ScriptedEnv([2, 5], tag=1, truncate=(1,))])
     with pytest.warns(UserWarning, match="TimeLimit"):
         model = REINFORCE(
@@ -41,6 +46,7 @@ def test_policy_loss_by_hand(return_type, baseline):
             return_type=return_type,
             baseline=baseline,
             normalize_advantage=False,
+            discount_steps=bool(discount),
             learning_rate=0.0,
             seed=0,
         )
@@ -53,10 +59,11 @@ def test_policy_loss_by_hand(return_type, baseline):
     np.testing.assert_array_equal(batch.lengths, [2, 3, 5])
     with th.no_grad():
         log_prob = model.policy.get_distribution(batch.observations).log_prob(batch.actions.long().flatten()).numpy()
-    advantages = np.concatenate(EXPECTED_ADVANTAGES[(return_type, baseline)])
+    advantages = np.concatenate(EXPECTED_ADVANTAGES[case])
     # L = -(1/N) sum_i sum_t A_it log pi(a_t|s_t), N = 3
     expected = -(advantages * log_prob).sum() / 3
 
+    # The policy step uses V as it was before train(): the critic is fitted afterwards (here from V = 4)
     model.train()
     assert model.logger.name_to_value["train/policy_loss"] == pytest.approx(expected, rel=1e-5)
     if baseline == "value":
@@ -90,3 +97,34 @@ def test_entropy_loss_sums_over_steps_and_averages_over_episodes():
         entropy = model.policy.get_distribution(batch.observations).entropy().numpy()
     model.train()
     assert model.logger.name_to_value["train/entropy_loss"] == pytest.approx(-entropy.sum() / 3, rel=1e-5)
+
+
+def test_critic_is_fitted_after_the_policy_step_with_its_own_optimizer(tmp_path):
+    env = DummyVecEnv([lambda: ScriptedEnv([3, 2], tag=0), lambda: ScriptedEnv([2, 5], tag=1)])
+    with pytest.warns(UserWarning, match="TimeLimit"):
+        model = REINFORCE(
+            "MlpPolicy", env, n_episodes=3, baseline="value", learning_rate=0.0, critic_learning_rate=1e-2,
+            n_critic_updates=30, critic_batch_size=4, seed=0,
+        )  # fmt: skip
+    _, callback = model._setup_learn(100, None)
+    assert model.collect_rollouts(model.env, callback, model.rollout_buffer)
+    batch = model.rollout_buffer.get()
+    critic = {id(p) for p in model._critic_parameters()}
+    before = {name: p.detach().clone() for name, p in model.policy.named_parameters()}
+    loss_before = model.compute_losses(batch).value_loss.item()
+    model.train()
+    assert model.logger.name_to_value["train/value_loss"] == pytest.approx(loss_before)
+    for name, param in model.policy.named_parameters():
+        moved = not th.equal(param, before[name])
+        # learning_rate=0: only the critic's parameters move, by the critic's optimizer
+        assert moved == (id(param) in critic), name
+    assert model.compute_losses(batch).value_loss.item() < 0.5 * loss_before
+
+    # Its optimizer state is saved and loaded with the model
+    model.save(tmp_path / "model.zip")
+    loaded = REINFORCE.load(tmp_path / "model.zip")
+    saved_state = model.critic_optimizer.state_dict()["state"]
+    loaded_state = loaded.critic_optimizer.state_dict()["state"]
+    assert saved_state.keys() == loaded_state.keys() and len(saved_state) > 0
+    for key in saved_state:
+        assert th.equal(saved_state[key]["exp_avg"], loaded_state[key]["exp_avg"])
