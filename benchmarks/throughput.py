@@ -81,7 +81,7 @@ def _measure(mode: str, env_id: str, n_envs: int, steps: int, seed: int) -> dict
         seconds = time.perf_counter() - start
         done_steps = (steps // n_envs) * n_envs
     else:
-        from sb3_reinforce.compare import make_model
+        from sb3_reinforce.zoo import make_model
 
         model = make_model(mode, env_id, seed=seed)
         start = time.perf_counter()

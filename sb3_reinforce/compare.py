@@ -72,10 +72,16 @@ class CompareArgs:
     threshold: float | None = None
     """Eval mean counted as solved, for steps- and seconds-to-threshold. Default: the gymnasium spec's
     reward_threshold (none for some envs: then those columns are left out)"""
+    config: str | None = None
+    """REINFORCE's hyperparameter file (default: the packaged zoo_configs/reinforce.yml); the other algos always
+    read rl_zoo3's own"""
     allow_default: bool = False
     """Let an algo without an entry for the env use its YAML's 'default' entry (untuned: off unless asked)"""
     device: str = "cpu"
     """Torch device of every run ("auto" picks a GPU if there is one)"""
+    resume: bool = True
+    """Reuse a run whose result file in <out-dir> came from the same settings and the same YAML entry, so that an
+    interrupted comparison continues where it stopped (--no-resume trains every run again)"""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -83,49 +89,9 @@ class CompareArgs:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _experiment_manager(algo: str, env_id: str, seed: int = 0, **kwargs: Any):
-    """
-    :return: An rl_zoo3 ExperimentManager for one run, reading ``algo``'s zoo YAML (ours for REINFORCE)
-    """
-    from rl_zoo3.exp_manager import ExperimentManager
-
-    from sb3_reinforce.zoo import default_config
-
-    kwargs.setdefault("args", argparse.Namespace())
-    kwargs.setdefault("log_folder", "logs")
-    return ExperimentManager(
-        algo=algo,
-        env_id=env_id,
-        seed=seed,
-        config=str(default_config()) if algo == ALGO else None,  # None: rl_zoo3/hyperparams/<algo>.yml
-        eval_freq=-1,  # our callback evaluates, counting env steps (rl_zoo3's counts calls)
-        save_freq=-1,
-        log_interval=-1,  # rl_zoo3's default: SB3's own logging interval
-        verbose=0,
-        **kwargs,
-    )
-
-
-def zoo_entry(algo: str, env_id: str, allow_default: bool = False) -> tuple[dict[str, Any], str, str]:
-    """
-    The YAML entry rl_zoo3 will train ``algo`` on ``env_id`` with, found as ExperimentManager.read_hyperparameters
-    finds it, except that the untuned ``default`` entry is refused unless ``allow_default``.
-
-    :return: The entry (as written, unparsed), the config file and the entry's key
-    :raise ValueError: When the file has no entry for the env
-    """
-    from sb3_reinforce.zoo import find_entry
-
-    exp = _experiment_manager(algo, env_id)
-    try:
-        entry, key = find_entry(exp.config, env_id, allow_default)
-        has_default = entry is None and find_entry(exp.config, env_id, allow_default=True)[1] == "default"
-    except OSError as error:
-        raise ValueError(f"cannot read {algo}'s hyperparameters: {error}") from error
-    if entry is None or key is None:
-        hint = " (it has an untuned 'default' entry: pass --allow-default to use it)" if has_default else ""
-        raise ValueError(f"{algo} has no hyperparameters for {exp.env_name.gym_id} in {exp.config}{hint}")
-    return entry, exp.config, key
+def _config_of(config: str | None, algo: str) -> str | None:
+    """:return: The YAML file of ``algo``: ``config`` for REINFORCE, None (rl_zoo3's own) for the others"""
+    return config if algo == ALGO else None
 
 
 def resolve_args(args: CompareArgs) -> CompareArgs:
@@ -137,7 +103,7 @@ def resolve_args(args: CompareArgs) -> CompareArgs:
     import gymnasium as gym
     from rl_zoo3.utils import ALGOS
 
-    from sb3_reinforce.zoo import register
+    from sb3_reinforce.zoo import register, zoo_entry
 
     register()
     if args.env not in gym.envs.registry:
@@ -154,7 +120,7 @@ def resolve_args(args: CompareArgs) -> CompareArgs:
     if n_timesteps is None:
         for algo in args.algos:
             with contextlib.suppress(ValueError):
-                entry, _, _ = zoo_entry(algo, args.env, args.allow_default)
+                entry, _, _ = zoo_entry(algo, args.env, args.allow_default, config=_config_of(args.config, algo))
                 if "n_timesteps" in entry:
                     n_timesteps = int(entry["n_timesteps"])
                     break
@@ -188,25 +154,6 @@ def command_line(args: CompareArgs) -> str:
         else:
             words += [flag, str(value)]
     return shlex.join(words)
-
-
-def make_model(algo: str, env_id: str, seed: int = 0, log_folder: str | None = None):
-    """
-    Build ``algo`` on ``env_id`` with its zoo hyperparameters, as a comparison run does (envs included).
-
-    :param log_folder: Where rl_zoo3 writes the run's config; default: a temporary folder
-    :return: The model, ready to ``learn``
-    """
-    import tempfile
-
-    from sb3_reinforce.zoo import register
-
-    register()
-    zoo_entry(algo, env_id)  # a clear error for a missing entry
-    exp = _experiment_manager(algo, env_id, seed, log_folder=log_folder or tempfile.mkdtemp(prefix="sb3-reinforce-"))
-    setup = exp.setup_experiment()
-    assert setup is not None
-    return setup[0]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -299,20 +246,20 @@ def train_run(spec: dict[str, Any]) -> dict[str, Any]:
     """
     import torch as th
 
-    from sb3_reinforce.zoo import check_hyperparams, register
+    from sb3_reinforce.zoo import check_hyperparams, experiment_manager, zoo_entry
 
     th.set_num_threads(1)  # one core per run: --workers decides how many cores are used
-    register()
     algo, env_id, seed = spec["algo"], spec["env"], spec["seed"]
     # A clear message for a missing entry, before rl_zoo3 falls back to its 'default' one
-    entry, config, key = zoo_entry(algo, env_id, spec["allow_default"])
+    entry, config, key = zoo_entry(algo, env_id, spec["allow_default"], config=_config_of(spec.get("config"), algo))
     if algo == ALGO:
         check_hyperparams(dict(entry), f"{config}, entry {key!r}")
 
-    exp = _experiment_manager(
+    exp = experiment_manager(
         algo,
         env_id,
         seed,
+        config=config,
         args=argparse.Namespace(**spec),
         log_folder=spec["runs_dir"],
         n_timesteps=spec["n_timesteps"],
@@ -345,6 +292,8 @@ def train_run(spec: dict[str, Any]) -> dict[str, Any]:
         "fps": model.num_timesteps / train_seconds,
         "config": config,
         "entry": key,
+        "entry_value": entry,
+        "spec": {name: spec.get(name) for name in RUN_IDENTITY},
         "run_dir": exp.save_path,
     }
 
@@ -380,8 +329,24 @@ class CompareResult:
     """<out-dir>/<env>"""
 
 
-def _launch(spec: dict[str, Any]) -> dict[str, Any]:
+# What makes two runs the same run: a result file with these values (and the same YAML entry) is reused
+RUN_IDENTITY = ("algo", "env", "seed", "n_timesteps", "eval_freq", "n_eval_episodes", "final_eval_episodes", "device")
+
+
+def _finished_result(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """:return: The result of a run that already finished with this spec and YAML entry, if its file is there"""
+    try:
+        result = json.loads(Path(spec["result_path"]).read_text())
+    except (OSError, ValueError):
+        return None
+    same = all(result.get("spec", {}).get(key) == spec.get(key) for key in RUN_IDENTITY)
+    return result if same and "error" not in result and result.get("entry_value") == spec["entry_value"] else None
+
+
+def _launch(spec: dict[str, Any], resume: bool = True) -> dict[str, Any]:
     """Train one run in a new Python process (a crash or an exception there costs that run only)."""
+    if resume and (finished := _finished_result(spec)) is not None:
+        return finished
     stem = Path(spec["result_path"]).with_suffix("")
     spec_path = stem.with_suffix(".spec.json")
     spec_path.write_text(json.dumps(spec))
@@ -425,6 +390,12 @@ def compare(args: CompareArgs) -> CompareResult:
     runs_dir = out_dir / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
     command = command_line(args)
+    from sb3_reinforce.zoo import zoo_entry
+
+    entries: dict[str, Any] = {}
+    for algo in args.algos:
+        with contextlib.suppress(ValueError):  # no entry: that run fails and says why, the others go on
+            entries[algo] = zoo_entry(algo, args.env, args.allow_default, config=_config_of(args.config, algo))[0]
     specs = [
         {
             "algo": algo,
@@ -436,6 +407,8 @@ def compare(args: CompareArgs) -> CompareResult:
             "final_eval_episodes": args.final_eval_episodes,
             "allow_default": args.allow_default,
             "device": args.device,
+            "config": _config_of(args.config, algo),
+            "entry_value": entries.get(algo),
             "runs_dir": str(runs_dir),
             "result_path": str(runs_dir / f"{algo}_seed{seed}.json"),
             "command": command,
@@ -449,7 +422,7 @@ def compare(args: CompareArgs) -> CompareResult:
         ThreadPoolExecutor(max_workers=args.workers) as pool,
         tqdm(total=len(specs), desc=f"compare on {args.env}", unit="run") as progress,
     ):
-        futures = [pool.submit(_launch, spec) for spec in specs]
+        futures = [pool.submit(_launch, spec, args.resume) for spec in specs]
         for future in as_completed(futures):
             result = future.result()
             if "error" in result:

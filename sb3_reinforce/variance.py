@@ -72,9 +72,9 @@ def build_model(env_id: str, checkpoint: str | None, n_episodes: int | None, see
     :param seed: Seed of the envs and of the model
     :param device: Torch device
     """
-    from sb3_reinforce.compare import ALGO, _experiment_manager
+    from sb3_reinforce.zoo import ALGO, experiment_manager
 
-    exp = _experiment_manager(ALGO, env_id, seed, trained_agent=checkpoint or "", device=device)
+    exp = experiment_manager(ALGO, env_id, seed, trained_agent=checkpoint or "", device=device)
     with contextlib.redirect_stdout(io.StringIO()):  # rl_zoo3 prints the hyperparameters
         hyperparams, _ = exp.read_hyperparameters()
         hyperparams, exp.env_wrapper, _, exp.vec_env_wrapper = exp._preprocess_hyperparams(hyperparams)

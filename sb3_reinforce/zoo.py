@@ -291,6 +291,85 @@ def find_entry(config: str, env_id: str, allow_default: bool = True) -> tuple[di
     return entries[key], key
 
 
+# ---------------------------------------------------------------------------------------------------
+# A model from a zoo entry: the one way every tool (train, compare, variance, benchmarks) builds a run
+# ---------------------------------------------------------------------------------------------------
+
+
+def experiment_manager(algo: str, env_id: str, seed: int = 0, config: str | None = None, **kwargs: Any):
+    """
+    An rl_zoo3 ``ExperimentManager`` for one run of ``algo`` on ``env_id``, reading its zoo YAML.
+
+    :param algo: rl_zoo3 algorithm name (``reinforce`` is registered here)
+    :param env_id: Gymnasium env id
+    :param seed: Seed of the run
+    :param config: REINFORCE's YAML file (default: :func:`default_config`); other algos read rl_zoo3's own
+        ``hyperparams/<algo>.yml`` when this is None
+    :param kwargs: Further ExperimentManager arguments (``log_folder``, ``n_timesteps``, ``trained_agent``, ...)
+    :return: The manager; ``setup_experiment()`` builds the envs and the model
+    """
+    from rl_zoo3.exp_manager import ExperimentManager
+
+    register()
+    if config is None and algo == ALGO:
+        config = str(default_config())
+    kwargs.setdefault("args", argparse.Namespace())
+    kwargs.setdefault("log_folder", "logs")
+    return ExperimentManager(
+        algo=algo,
+        env_id=env_id,
+        seed=seed,
+        config=config,  # None: rl_zoo3/hyperparams/<algo>.yml
+        eval_freq=kwargs.pop("eval_freq", -1),  # callers evaluate themselves, counting env steps
+        save_freq=kwargs.pop("save_freq", -1),
+        log_interval=kwargs.pop("log_interval", -1),  # rl_zoo3's default: SB3's own logging interval
+        verbose=kwargs.pop("verbose", 0),
+        **kwargs,
+    )
+
+
+def zoo_entry(
+    algo: str, env_id: str, allow_default: bool = False, config: str | None = None
+) -> tuple[dict[str, Any], str, str]:
+    """
+    The YAML entry rl_zoo3 will train ``algo`` on ``env_id`` with, found as ExperimentManager.read_hyperparameters
+    finds it, except that the untuned ``default`` entry is refused unless ``allow_default``.
+
+    :param config: As for :func:`experiment_manager`
+    :return: The entry (as written, unparsed), the config file and the entry's key
+    :raise ValueError: When the file has no entry for the env
+    """
+    exp = experiment_manager(algo, env_id, config=config)
+    try:
+        entry, key = find_entry(exp.config, env_id, allow_default)
+        has_default = entry is None and find_entry(exp.config, env_id, allow_default=True)[1] == "default"
+    except OSError as error:
+        raise ValueError(f"cannot read {algo}'s hyperparameters: {error}") from error
+    if entry is None or key is None:
+        hint = " (it has an untuned 'default' entry: pass --allow-default to use it)" if has_default else ""
+        raise ValueError(f"{algo} has no hyperparameters for {exp.env_name.gym_id} in {exp.config}{hint}")
+    return entry, exp.config, key
+
+
+def make_model(algo: str, env_id: str, seed: int = 0, config: str | None = None, log_folder: str | None = None, **kwargs):
+    """
+    Build ``algo`` on ``env_id`` with its zoo hyperparameters (envs included), as ``train`` and ``compare`` do.
+
+    :param config: As for :func:`experiment_manager`
+    :param log_folder: Where rl_zoo3 writes the run's config; default: a temporary folder
+    :param kwargs: Further ExperimentManager arguments
+    :return: The model, ready to ``learn``
+    """
+    import tempfile
+
+    zoo_entry(algo, env_id, config=config)  # a clear error for a missing entry
+    log_folder = log_folder or tempfile.mkdtemp(prefix="sb3-reinforce-")
+    exp = experiment_manager(algo, env_id, seed, config=config, log_folder=log_folder, **kwargs)
+    setup = exp.setup_experiment()
+    assert setup is not None
+    return setup[0]
+
+
 def _pre_parser() -> argparse.ArgumentParser:
     """The few rl_zoo3 train/enjoy flags this module reads, spelt as rl_zoo3 spells them (abbreviations work too)."""
     from rl_zoo3.utils import StoreDict

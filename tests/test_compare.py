@@ -15,7 +15,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from sb3_reinforce import REINFORCE
 from sb3_reinforce.buffers import step_returns, valid_mask
 from sb3_reinforce.cli import COMMANDS, main
-from sb3_reinforce.compare import CURVE_COLUMNS, CompareArgs, resolve_args, zoo_entry
+from sb3_reinforce.compare import CURVE_COLUMNS, CompareArgs, resolve_args
 from sb3_reinforce.variance import (
     COMBINATIONS,
     VARIANCE_COLUMNS,
@@ -24,6 +24,7 @@ from sb3_reinforce.variance import (
     build_model,
     collect_batches,
 )
+from sb3_reinforce.zoo import zoo_entry
 
 pytest.importorskip("rl_zoo3")
 pytest.importorskip("matplotlib")
@@ -232,3 +233,25 @@ def test_variance_reads_the_raw_reinforce_gradient():
     log_prob = model.policy.get_distribution(batch.observations).log_prob(batch.actions.long().flatten())
     (-(th.as_tensor(returns, dtype=th.float32) * log_prob).sum() / len(batch.lengths)).backward()
     np.testing.assert_allclose(grads[("reward_to_go", "none")][1], actor_gradient(model.policy), rtol=1e-4, atol=1e-5)
+
+
+def test_an_interrupted_comparison_resumes_and_a_changed_entry_runs_again(tmp_path):
+    config = tmp_path / "reinforce.yml"
+    entry = {"n_timesteps": 1000, "policy": "MlpPolicy", "n_envs": 2, "n_episodes": 2}
+    config.write_text(yaml.safe_dump({"CartPole-v1": entry}))
+    argv = [
+        "compare", "--env", "CartPole-v1", "--algos", "reinforce", "--seeds", "0", "--n-timesteps", "400",
+        "--eval-freq", "200", "--n-eval-episodes", "1", "--out-dir", str(tmp_path / "out"), "--config", str(config),
+    ]  # fmt: skip
+    main(argv)
+    result = tmp_path / "out" / "CartPole-v1" / "runs" / "reinforce_seed0.json"
+    first, first_mtime = result.read_text(), result.stat().st_mtime_ns
+    assert '"n_episodes": 2' in first  # the entry came from --config
+    main(argv)
+    assert result.stat().st_mtime_ns == first_mtime  # reused, not trained again
+    config.write_text(yaml.safe_dump({"CartPole-v1": {**entry, "n_episodes": 4}}))
+    main(argv)
+    second_mtime = result.stat().st_mtime_ns
+    assert second_mtime != first_mtime and '"n_episodes": 4' in result.read_text()
+    main([*argv, "--no-resume"])
+    assert result.stat().st_mtime_ns != second_mtime
