@@ -45,6 +45,10 @@ class Args:
     """Episodes per update"""
     vec_env: list[str] = field(default_factory=lambda: ["subset"])
     """subset (SubsetDummyVecEnv) and/or all (DummyVecEnv)"""
+    return_types: list[str] = field(default_factory=lambda: ["reward_to_go"])
+    """return_type values"""
+    baselines: list[str] = field(default_factory=lambda: ["leave_one_out"])
+    """baseline values"""
     eval_freq: int = 1_000
     """Evaluate every this many env steps until the threshold is reached"""
     eval_episodes: int = 10
@@ -55,8 +59,10 @@ class Args:
     """One JSON file per run goes to <out-dir>/<env>/"""
 
 
-def run_name(env: str, vec_env: str, lr: str, n_episodes: int, seed: int) -> str:
-    return f"{env}_{vec_env}_lr{lr}_N{n_episodes}_seed{seed}"
+def run_name(env: str, vec_env: str, lr: str, n_episodes: int, seed: int, return_type: str, baseline: str) -> str:
+    # The class defaults' runs keep the short name
+    estimator = "" if (return_type, baseline) == ("reward_to_go", "leave_one_out") else f"_{return_type}_{baseline}"
+    return f"{env}_{vec_env}_lr{lr}_N{n_episodes}{estimator}_seed{seed}"
 
 
 def train_one(spec: dict) -> dict:
@@ -103,6 +109,8 @@ def train_one(spec: dict) -> dict:
         env,
         learning_rate=learning_rate,
         n_episodes=spec["n_episodes"],
+        return_type=spec.get("return_type", "reward_to_go"),
+        baseline=spec.get("baseline", "leave_one_out"),
         seed=seed,
         policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64])),
     )
@@ -126,34 +134,38 @@ def main(args: Args) -> None:
     out = Path(args.out_dir) / args.env
     out.mkdir(parents=True, exist_ok=True)
     rows: dict[tuple, list[dict]] = {}
-    for vec_env, lr, n_episodes, seed in product(args.vec_env, args.learning_rates, args.n_episodes, args.seeds):
-        path = out / f"{run_name(args.env, vec_env, lr, n_episodes, seed)}.json"
+    grid = product(args.vec_env, args.return_types, args.baselines, args.learning_rates, args.n_episodes, args.seeds)
+    for vec_env, return_type, baseline, lr, n_episodes, seed in grid:
+        path = out / f"{run_name(args.env, vec_env, lr, n_episodes, seed, return_type, baseline)}.json"
         if not path.exists():
-            spec = dict(asdict(args), vec_env=vec_env, learning_rate=lr, n_episodes=n_episodes, seed=seed)
-            for key in ("seeds", "learning_rates", "vec_env", "out_dir"):
+            spec = dict(asdict(args), learning_rate=lr, n_episodes=n_episodes, seed=seed)
+            for key in ("seeds", "learning_rates", "vec_env", "out_dir", "return_types", "baselines"):
                 spec.pop(key, None)
-            spec["vec_env"] = vec_env
+            spec.update(vec_env=vec_env, return_type=return_type, baseline=baseline)
             proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True)
             if proc.returncode != 0:
                 print(f"# {path.name} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
                 continue
             path.write_text(proc.stdout.strip().splitlines()[-1] + "\n")
             print(f"# wrote {path}", file=sys.stderr, flush=True)
-        rows.setdefault((vec_env, lr, n_episodes), []).append(json.loads(path.read_text()))
+        rows.setdefault((vec_env, return_type, baseline, lr, n_episodes), []).append(json.loads(path.read_text()))
 
     never = f">{args.timesteps // 1000}k"
     print(f"{args.env}, {args.n_envs} envs, {args.timesteps} steps, threshold {args.threshold:g} (eval every "
           f"{args.eval_freq} steps, {args.eval_episodes} episodes); final eval {args.final_episodes} episodes\n")  # fmt: skip
-    print("| vec_env | lr | N | seeds | steps to threshold: median | per seed (k) | final eval: mean | min | discarded |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for (vec_env, lr, n_episodes), runs in rows.items():
+    print(
+        "| vec_env | return_type | baseline | lr | N | seeds | steps to threshold: median | per seed (k) | "
+        "final eval: mean | min | discarded |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for (vec_env, return_type, baseline, lr, n_episodes), runs in rows.items():
         hits = [r["steps_to_threshold"] for r in runs]
         # A run that never reached the threshold counts as the budget (an upper bound on the median)
         median = statistics.median(h if h is not None else float("inf") for h in hits)
         per_seed = " ".join(f"{h / 1000:.1f}" if h is not None else never for h in hits)
         finals = [r["final_eval"] for r in runs]
         print(
-            f"| {vec_env} | {lr} | {n_episodes} | {len(runs)} | "
+            f"| {vec_env} | {return_type} | {baseline} | {lr} | {n_episodes} | {len(runs)} | "
             f"{f'{median / 1000:.1f}k' if median != float('inf') else never} | {per_seed} | "
             f"{statistics.mean(finals):.1f} | {min(finals):.1f} | {statistics.mean(r['discarded_frac'] for r in runs):.0%} |"
         )
