@@ -24,7 +24,7 @@ test-fast: install
 	$(PY) -m pytest -q -m "not slow" tests
 
 demo: install
-	$(VENV)/bin/sb3-reinforce train --env CartPole-v1 --total-timesteps 100000 --seed 0
+	$(VENV)/bin/sb3-reinforce train --env CartPole-v1 --seed 0
 	$(VENV)/bin/sb3-reinforce compare --env CartPole-v1 --seeds 0 1 2 --workers 2 --eval-freq 10000 --out-dir results/demo
 
 lint: install

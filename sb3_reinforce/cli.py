@@ -4,7 +4,6 @@ The ``sb3-reinforce`` command line. Each subcommand reads its flags, and their `
     sb3-reinforce train --env CartPole-v1 --total-timesteps 100000
 """
 
-import inspect
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,64 +14,63 @@ import tyro
 from sb3_reinforce.compare import CompareArgs, run_compare
 from sb3_reinforce.reinforce import REINFORCE
 from sb3_reinforce.variance import VarianceArgs, run_variance
-from sb3_reinforce.vec_env import SubsetDummyVecEnv
-
-_DEFAULTS = {name: p.default for name, p in inspect.signature(REINFORCE.__init__).parameters.items()}
-
-
-def _default(name: str) -> Any:
-    """REINFORCE's own default, so the CLI never drifts from the class."""
-    return field(default=_DEFAULTS[name])
 
 
 @dataclass
 class AlgorithmArgs:
-    """REINFORCE's hyperparameters (see the REINFORCE docstring)."""
+    """REINFORCE's hyperparameters. Each one left unset comes from the zoo entry, or else from REINFORCE's defaults
+    (see the REINFORCE docstring)."""
 
-    learning_rate: float = _default("learning_rate")
-    """Adam learning rate"""
-    n_episodes: int = _default("n_episodes")
+    learning_rate: float | None = None
+    """Adam learning rate of the policy"""
+    n_episodes: int | None = None
     """Complete episodes per update (the N of the estimator)"""
-    gamma: float = _default("gamma")
+    gamma: float | None = None
     """Discount factor, in [0, 1]"""
-    return_type: Literal["total", "reward_to_go"] = _default("return_type")
+    return_type: Literal["total", "reward_to_go"] | None = None
     """Weight of log pi(a_t|s_t): the whole return R(tau) or the reward-to-go G_t"""
-    baseline: Literal["none", "mean", "leave_one_out", "value"] = _default("baseline")
+    baseline: Literal["none", "mean", "leave_one_out", "value"] | None = None
     """What is subtracted from the return"""
-    normalize_advantage: bool = _default("normalize_advantage")
+    normalize_advantage: bool | None = None
     """Standardize the advantages over the batch"""
-    discount_steps: bool = _default("discount_steps")
+    discount_steps: bool | None = None
     """Weight step t by gamma^t (Sutton & Barto 13.3; reward_to_go only)"""
-    ent_coef: float = _default("ent_coef")
+    ent_coef: float | None = None
     """Entropy bonus coefficient"""
-    critic_learning_rate: float = _default("critic_learning_rate")
+    critic_learning_rate: float | None = None
     """Learning rate of the critic's own Adam (value baseline only)"""
-    n_critic_updates: int = _default("n_critic_updates")
+    n_critic_updates: int | None = None
     """Passes of the critic's regression over each batch (value baseline only)"""
-    critic_batch_size: int = _default("critic_batch_size")
+    critic_batch_size: int | None = None
     """Minibatch size of the critic's regression (value baseline only)"""
-    max_grad_norm: float = _default("max_grad_norm")
+    max_grad_norm: float | None = None
     """Gradient clipping norm"""
-    net_arch: list[int] = field(default_factory=lambda: [64, 64])
-    """Hidden layer sizes of the policy (and value) network"""
+    net_arch: list[int] | None = None
+    """Hidden layer sizes of the policy and value networks (replaces the entry's policy_kwargs)"""
 
 
 @dataclass
 class TrainArgs:
-    """Train REINFORCE on a Gymnasium env, evaluate it deterministically, and save it."""
+    """Train REINFORCE on a Gymnasium env with its tuned zoo entry (zoo_configs/reinforce.yml) when there is one,
+    evaluate it deterministically, and save it in rl_zoo3's layout (sb3-reinforce-zoo enjoy, record_video, ... load
+    it). Each flag that is set overrides one value of the entry."""
 
     env: str = "CartPole-v1"
     """Gymnasium env id"""
-    total_timesteps: int = 100_000
-    """Env steps to train for (the last batch may run past it)"""
-    n_envs: int = 8
-    """Parallel envs (SubsetDummyVecEnv: only the envs a batch needs are stepped)"""
+    config: str | None = None
+    """Hyperparameter file in rl_zoo3's format (default: the packaged zoo_configs/reinforce.yml)"""
+    total_timesteps: int | None = None
+    """Env steps to train for (default: the entry's n_timesteps, or 100000 without an entry)"""
+    n_envs: int | None = None
+    """Parallel envs (default: the entry's, or 8); SubsetDummyVecEnv: only the envs a batch needs are stepped"""
+    normalize: bool | None = None
+    """VecNormalize on the observations (default: the entry's normalize)"""
     seed: int = 0
     """Random seed for the envs, the policy and the sampling"""
     eval_episodes: int = 100
     """Episodes of the deterministic evaluation after training"""
-    save_path: str | None = None
-    """Where to save the model (.zip); default: models/reinforce-<env>.zip"""
+    log_folder: str = "logs"
+    """The run goes to <log-folder>/reinforce/<env>_<n>/: the model, its VecNormalize statistics and its config"""
     torch_threads: int = 1
     """torch.set_num_threads; 1 is fastest for small MLPs on CPU"""
     progress_bar: bool = True
@@ -82,38 +80,105 @@ class TrainArgs:
     algo: AlgorithmArgs = field(default_factory=AlgorithmArgs)
 
 
+# Without an entry: the class defaults, with this budget and number of envs
+NO_ENTRY = {"n_timesteps": 100_000, "policy": "MlpPolicy", "n_envs": 8}
+
+
+def _overrides(args: TrainArgs) -> dict[str, Any]:
+    """The entry values that flags replace, in the entry's own keys (rl_zoo3's ``-params``)."""
+    overrides = {key: value for key, value in asdict(args.algo).items() if value is not None}
+    if "net_arch" in overrides:
+        net_arch = overrides.pop("net_arch")
+        overrides["policy_kwargs"] = dict(net_arch=dict(pi=net_arch, vf=net_arch))
+    if args.n_envs is not None:
+        overrides["n_envs"] = args.n_envs
+    if args.normalize is not None:
+        overrides["normalize"] = args.normalize
+    return overrides
+
+
+def evaluate_run(run_dir: str | Path, env_id: str, n_episodes: int, seed: int) -> tuple[float, float]:
+    """
+    Load a saved run (model and, if the run normalized observations, its VecNormalize statistics, frozen) and
+    evaluate its deterministic policy.
+
+    :param run_dir: ``<log-folder>/reinforce/<env>_<n>``
+    :param env_id: The env id
+    :param n_episodes: Evaluation episodes
+    :param seed: Seed of the evaluation env
+    :return: Mean and std of the episode returns (the env's own rewards: VecNormalize does not scale them here)
+    """
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    run_dir = Path(run_dir)
+    env = make_vec_env(env_id, n_envs=1, seed=seed)
+    stats = run_dir / env_id / "vecnormalize.pkl"
+    if stats.is_file():
+        env = VecNormalize.load(str(stats), env)
+        env.training, env.norm_reward = False, False
+    model = REINFORCE.load(run_dir / f"{env_id}.zip", env=env)
+    mean_reward, std_reward = evaluate_policy(model, env, n_eval_episodes=n_episodes, deterministic=True)
+    return float(mean_reward), float(std_reward)  # type: ignore[arg-type]  # not return_episode_rewards: floats
+
+
 def train(args: TrainArgs) -> tuple[float, float]:
     """
     :param args: The parsed flags
-    :return: Mean and std of the deterministic evaluation
+    :return: Mean and std of the deterministic evaluation of the saved model
     """
+    import tempfile
+
     import torch as th
-    from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.evaluation import evaluate_policy
+    import yaml
+
+    from sb3_reinforce.zoo import ALGO, ZooConfigError, check_hyperparams, default_config, experiment_manager, find_entry
 
     th.set_num_threads(args.torch_threads)
-    hyperparams = asdict(args.algo)
-    net_arch = hyperparams.pop("net_arch")
-    env = make_vec_env(args.env, n_envs=args.n_envs, seed=args.seed, vec_env_cls=SubsetDummyVecEnv)
-    model = REINFORCE(
-        "MlpPolicy", env, policy_kwargs=dict(net_arch=net_arch), seed=args.seed, verbose=args.verbose, **hyperparams
-    )
-    start = time.perf_counter()
-    model.learn(args.total_timesteps, progress_bar=args.progress_bar)
-    train_seconds = time.perf_counter() - start
+    config = args.config or str(default_config())
+    entry, key = find_entry(config, args.env, allow_default=False)
+    overrides = _overrides(args)
+    if entry is None:
+        print(f"No entry for {args.env} in {config}: REINFORCE's class defaults apply ({NO_ENTRY})")
+        entry = dict(NO_ENTRY)
+        config = str(Path(tempfile.mkdtemp(prefix="sb3-reinforce-")) / "reinforce.yml")
+        Path(config).write_text(yaml.safe_dump({args.env: entry}))
+    else:
+        print(f"Using the entry {key!r} of {config}" + (f", with {overrides}" if overrides else ""))
+    try:
+        check_hyperparams({**entry, **overrides}, f"{config}, entry {key or args.env!r} with the flags")
+    except ZooConfigError as error:
+        raise SystemExit(f"sb3-reinforce train: error: {error}") from error
 
-    eval_env = make_vec_env(args.env, n_envs=1, seed=args.seed + 1_000_000)
-    mean_reward, std_reward = evaluate_policy(model, eval_env, n_eval_episodes=args.eval_episodes, deterministic=True)
-    save_path = Path(args.save_path or f"models/reinforce-{args.env}.zip")
-    save_path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(save_path)
+    exp = experiment_manager(
+        ALGO,
+        args.env,
+        args.seed,
+        config=config,
+        log_folder=args.log_folder,
+        n_timesteps=args.total_timesteps or 0,  # 0: the entry's n_timesteps
+        hyperparams=overrides,
+        verbose=args.verbose,
+        show_progress=args.progress_bar,
+    )
+    setup = exp.setup_experiment()
+    assert setup is not None
+    model, _ = setup
+    start = time.perf_counter()
+    exp.learn(model)
+    train_seconds = time.perf_counter() - start
+    exp.save_trained_model(model)
+
+    # Evaluate what was saved, as a user who loads it will: the same numbers, from the same files
+    mean_reward, std_reward = evaluate_run(exp.save_path, args.env, args.eval_episodes, seed=args.seed + 1_000_000)
     print(
         f"REINFORCE on {args.env}: {model.num_timesteps} steps in {train_seconds:.1f} s "
         f"({model.num_timesteps / train_seconds:.0f} steps/s), {model._n_updates} updates\n"
         f"deterministic eval over {args.eval_episodes} episodes: {mean_reward:.1f} +/- {std_reward:.1f}\n"
-        f"saved to {save_path}"
+        f"saved to {exp.save_path} (load it with: sb3-reinforce-zoo enjoy --env {args.env} -f {args.log_folder})"
     )
-    return float(mean_reward), float(std_reward)  # type: ignore[arg-type]  # not return_episode_rewards: floats
+    return mean_reward, std_reward
 
 
 COMMANDS: dict[str, tuple[type, Any]] = {

@@ -1,26 +1,64 @@
+"""``sb3-reinforce train``: the front door uses the tuned zoo entry, saves in rl_zoo3's layout, and evaluates what it
+saved."""
+
 import pytest
+import yaml
 
 from sb3_reinforce import REINFORCE
-from sb3_reinforce.cli import main
+from sb3_reinforce.cli import evaluate_run, main
+from sb3_reinforce.zoo import default_config
 
 
-def test_train_command_trains_evaluates_and_saves(tmp_path, capsys):
-    save_path = tmp_path / "model.zip"
+def test_train_uses_the_zoo_entry_and_flags_override_single_values(tmp_path, capsys):
     main(
         [
             "train", "--env", "CartPole-v1", "--total-timesteps", "2000", "--n-envs", "2", "--eval-episodes", "3",
-            "--save-path", str(save_path), "--no-progress-bar", "--n-episodes", "4", "--baseline", "mean",
+            "--log-folder", str(tmp_path), "--no-progress-bar", "--n-episodes", "4", "--baseline", "mean",
             "--net-arch", "16", "16",
         ]
     )  # fmt: skip
     out = capsys.readouterr().out
-    assert "deterministic eval over 3 episodes" in out
-    model = REINFORCE.load(save_path)
-    assert model.n_episodes == 4 and model.baseline == "mean"
-    assert model.policy_kwargs["net_arch"] == [16, 16]
+    assert "Using the entry 'CartPole-v1' of" in out and "deterministic eval over 3 episodes" in out
+    run_dir = tmp_path / "reinforce" / "CartPole-v1_1"
+    model = REINFORCE.load(run_dir / "CartPole-v1.zip")
+    entry = yaml.safe_load(default_config().read_text())["CartPole-v1"]
+    assert model.n_episodes == 4 and model.baseline == "mean" and model.n_envs == 2
+    assert model.policy_kwargs["net_arch"] == dict(pi=[16, 16], vf=[16, 16])
+    assert model.lr_schedule(1.0) == entry["learning_rate"]  # not overridden: the entry's, not the class default
+    assert 2000 <= model.num_timesteps <= 2001
+
+
+def test_train_saves_vec_normalize_statistics_and_its_evaluation_is_reproducible(tmp_path, capsys):
+    main(
+        [
+            "train", "--env", "Pendulum-v1", "--total-timesteps", "3000", "--eval-episodes", "2", "--seed", "3",
+            "--log-folder", str(tmp_path), "--no-progress-bar",
+        ]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "Using the entry 'Pendulum-v1'" in out
+    run_dir = tmp_path / "reinforce" / "Pendulum-v1_1"
+    assert (run_dir / "Pendulum-v1" / "vecnormalize.pkl").is_file()
+    printed = next(line for line in out.splitlines() if line.startswith("deterministic eval"))
+    mean, std = evaluate_run(run_dir, "Pendulum-v1", 2, seed=3 + 1_000_000)
+    assert printed == f"deterministic eval over 2 episodes: {mean:.1f} +/- {std:.1f}"
+
+
+def test_train_without_an_entry_says_so_and_uses_the_class_defaults(tmp_path, capsys):
+    main(["train", "--env", "MountainCar-v0", "--total-timesteps", "400", "--n-envs", "1", "--eval-episodes", "1",
+          "--log-folder", str(tmp_path), "--no-progress-bar"])  # fmt: skip
+    assert "No entry for MountainCar-v0" in capsys.readouterr().out
+    model = REINFORCE.load(tmp_path / "reinforce" / "MountainCar-v0_1" / "MountainCar-v0.zip")
+    assert model.lr_schedule(1.0) == 3e-3 and model.n_episodes == 8
 
 
 def test_train_command_rejects_unknown_baseline(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--baseline", "median"])
     assert "median" in capsys.readouterr().err
+
+
+def test_a_bad_override_fails_before_training(tmp_path):
+    with pytest.raises(SystemExit, match=r"gamma must be a number in \[0, 1\], got 1.5"):
+        main(["train", "--env", "CartPole-v1", "--gamma", "1.5", "--log-folder", str(tmp_path), "--no-progress-bar"])
+    assert not (tmp_path / "reinforce").exists()
