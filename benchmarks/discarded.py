@@ -8,8 +8,11 @@ vec_env_cls=...)``, one torch thread, and reports the mean over seeds of ``model
 model.num_timesteps`` and of the number of updates.
 """
 
+import json
 import statistics
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch as th
 import tyro
@@ -35,12 +38,16 @@ class Args:
     """Env steps per run"""
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     """Seeds"""
+    out: str | None = None
+    """Also write the table as JSON here (docs/tables.py renders it)"""
 
 
 def main(args: Args) -> None:
     th.set_num_threads(1)
     print(f"{args.env}, {args.timesteps} env steps, class defaults, seeds {args.seeds} (mean over seeds)\n")
-    print("| VecEnv | n_envs | n_episodes | discarded | updates |\n|---|---|---|---|---|")
+    columns = ["VecEnv", "n_envs", "n_episodes", "discarded", "updates"]
+    print("| " + " | ".join(columns) + " |\n|---|---|---|---|---|")
+    rows = []
     for vec_env, n_envs, n_episodes in SETTINGS:
         vec_env_cls = SubsetDummyVecEnv if vec_env == "SubsetDummyVecEnv" else DummyVecEnv
         fractions, updates = [], []
@@ -50,10 +57,11 @@ def main(args: Args) -> None:
             model.learn(args.timesteps)
             fractions.append(model._n_discarded_steps / model.num_timesteps)
             updates.append(model._n_updates)
-        print(
-            f"| {vec_env} | {n_envs} | {n_episodes} | {statistics.mean(fractions):.1%} | {statistics.mean(updates):.0f} |",
-            flush=True,
-        )
+        rows.append([vec_env, n_envs, n_episodes, f"{statistics.mean(fractions):.1%}", f"{statistics.mean(updates):.0f}"])
+        print("| " + " | ".join(map(str, rows[-1])) + " |", flush=True)
+    if args.out:
+        command = "python benchmarks/discarded.py " + " ".join(sys.argv[1:])
+        Path(args.out).write_text(json.dumps({"command": command, "columns": columns, "rows": rows}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

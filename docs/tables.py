@@ -1,0 +1,197 @@
+"""
+Regenerate every results table in README.md and docs/*.md from the committed result files, so that no number is
+typed by hand. A table lives between two markers that say where its numbers come from:
+
+    <!-- table: compare docs/results/CartPole-v1 475 -->
+    ...generated...
+    <!-- /table -->
+
+Kinds:
+
+- ``compare DIR [THRESHOLD]``: the summary table of an ``sb3-reinforce compare`` run, from ``DIR/curves.csv``
+  (the same rows as ``DIR/summary.md``: final eval mean ± sample std, IQM, steps and seconds to the threshold, fps);
+- ``sample_efficiency DIR [GLOB]``: steps to the threshold and final evals of ``benchmarks/sample_efficiency.py``
+  runs, one row per setting, from the JSON files ``DIR/GLOB``;
+- ``json FILE``: a table a benchmark script wrote as JSON (``{"columns": [...], "rows": [[...], ...]}``);
+- ``mujoco DIR``: one row per env of ``DIR/<env>/curves.csv`` beside Tianshou's REINFORCE figures.
+
+    python docs/tables.py           # rewrite the tables in place (make docs-tables)
+    python docs/tables.py --check   # exit 1 if a table differs from what its files give (CI)
+
+Every ± in these tables is the sample standard deviation (ddof=1) over seeds.
+"""
+
+import csv
+import json
+import re
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from sb3_reinforce import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCK = re.compile(r"(<!-- table: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- /table -->)", re.DOTALL)
+
+# Tianshou's REINFORCE on MuJoCo (10 seeds, max over training of the mean test return), at 3M and 10M steps
+TIANSHOU = {
+    "HalfCheetah": (884.0, 1138.8),
+    "Hopper": (395.8, 416.0),
+    "Walker2d": (412.0, 440.9),
+    "Swimmer": (35.3, 35.6),
+    "Reacher": (-10.5, -5.5),
+    "InvertedPendulum": (999.2, 1000.0),
+    "InvertedDoublePendulum": (1059.7, 7726.2),
+    "Ant": (474.9, 1108.1),
+    "Humanoid": (438.2, 464.3),
+}
+
+
+def _number(value: float, digits: int) -> str:
+    return "never" if not np.isfinite(value) else f"{value:,.{digits}f}"
+
+
+def read_curves(path: Path) -> dict[tuple[str, int], np.ndarray]:
+    """:return: Each run's evaluations, rows ``(timesteps, seconds, eval_mean)``, by ``(algo, seed)``"""
+    runs: dict[tuple[str, int], list[list[float]]] = defaultdict(list)
+    with open(path) as file:
+        for row in csv.DictReader(file):
+            runs[(row["algo"], int(row["seed"]))].append(
+                [float(row["timesteps"]), float(row["seconds"]), float(row["eval_mean"])]
+            )
+    return {key: np.array(rows) for key, rows in runs.items()}
+
+
+def compare_table(directory: Path, threshold: float | None = None) -> str:
+    runs = read_curves(directory / "curves.csv")
+    algos = list(dict.fromkeys(algo for algo, _ in runs))
+    header = ["algo", "seeds", "final eval (mean ± std)", "final eval IQM [95% CI]"]
+    if threshold is not None:
+        header += [f"env steps to {threshold:g} (median, seeds)", f"seconds to {threshold:g} (median, seeds)"]
+    header.append("training fps (median)")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for algo in algos:
+        curves = [curve for (name, _), curve in runs.items() if name == algo]
+        finals = np.array([curve[-1, 2] for curve in curves])
+        mean, std = stats.mean_std(finals)
+        low, high = stats.bootstrap_ci(finals, stats.iqm)
+        cells = [algo, str(len(curves)), f"{mean:.1f} ± {std:.1f}", f"{float(stats.iqm(finals)):.1f} [{low:.1f}, {high:.1f}]"]
+        if threshold is not None:
+            for column, digits in ((0, 0), (1, 2)):
+                times = [stats.steps_to_threshold(curve[:, column], curve[:, 2], threshold) for curve in curves]
+                median, reached = stats.median_to_threshold(times)
+                cells.append(f"{_number(median, digits)} ({reached}/{len(curves)})")
+        cells.append(f"{np.median([curve[-1, 0] / curve[-1, 1] for curve in curves]):,.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def sample_efficiency_table(directory: Path, pattern: str = "*.json") -> str:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for path in sorted(directory.glob(pattern)):
+        run = json.loads(path.read_text())
+        key = (
+            run["vec_env"],
+            run.get("return_type", "reward_to_go"),
+            run.get("baseline", "leave_one_out"),
+            run["learning_rate"],
+            run["n_episodes"],
+        )
+        groups[key].append(run)
+    lines = [
+        "| VecEnv | return_type | baseline | lr | N | seeds | env steps to threshold: median (per seed, k) | "
+        "final eval (mean ± std) | worst seed | discarded |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (vec_env, return_type, baseline, lr, n_episodes), runs in groups.items():
+        runs.sort(key=lambda run: run["seed"])
+        budget = runs[0]["timesteps"]
+        times = [run["steps_to_threshold"] if run["steps_to_threshold"] is not None else np.inf for run in runs]
+        median, _ = stats.median_to_threshold(times)
+        per_seed = " ".join(f"{t / 1000:.0f}" if np.isfinite(t) else f">{budget // 1000}" for t in times)
+        finals = [run["final_eval"] for run in runs]
+        mean, std = stats.mean_std(finals)
+        cells = [
+            "Subset" if vec_env == "subset" else "all envs",
+            return_type,
+            baseline,
+            lr,
+            str(n_episodes),
+            str(len(runs)),
+            f"{_number(median, 0)} ({per_seed})",
+            f"{mean:.1f} ± {std:.1f}",
+            f"{min(finals):.1f}",
+            f"{statistics.mean(run['discarded_frac'] for run in runs):.0%}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def json_table(path: Path) -> str:
+    table = json.loads(path.read_text())
+    lines = ["| " + " | ".join(table["columns"]) + " |", "|" + "---|" * len(table["columns"])]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in table["rows"]]
+    return "\n".join(lines)
+
+
+def mujoco_table(directory: Path) -> str:
+    lines = [
+        "| env | steps | seeds | final eval (mean ± std) | worst seed | Tianshou 3M | Tianshou 10M | ≥ 3M figure |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, (three, ten) in TIANSHOU.items():
+        curves_path = directory / f"{name}-v5" / "curves.csv"
+        if not curves_path.is_file():
+            lines.append(f"| {name}-v5 | — | 0 | not run yet | — | {three} | {ten} | — |")
+            continue
+        curves = list(read_curves(curves_path).values())
+        finals = np.array([curve[-1, 2] for curve in curves])
+        mean, std = stats.mean_std(finals)
+        steps = int(np.median([curve[-1, 0] for curve in curves]))
+        verdict = "yes" if mean >= three else "no"
+        lines.append(
+            f"| {name}-v5 | {steps / 1e6:.1f}M | {len(curves)} | {mean:.1f} ± {std:.1f} | {finals.min():.1f} | "
+            f"{three} | {ten} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def render(spec: str) -> str:
+    kind, *args = spec.split()
+    if kind == "compare":
+        return compare_table(ROOT / args[0], float(args[1]) if len(args) > 1 else None)
+    if kind == "sample_efficiency":
+        return sample_efficiency_table(ROOT / args[0], *args[1:])
+    if kind == "json":
+        return json_table(ROOT / args[0])
+    if kind == "mujoco":
+        return mujoco_table(ROOT / args[0])
+    raise ValueError(f"unknown table kind {kind!r} in <!-- table: {spec} -->")
+
+
+def regenerate(text: str) -> str:
+    return BLOCK.sub(lambda match: f"{match.group(1)}{render(match.group('spec'))}\n{match.group(4)}", text)
+
+
+def main(check: bool) -> int:
+    stale = []
+    for document in DOCUMENTS:
+        text = document.read_text()
+        new = regenerate(text)
+        if new != text:
+            stale.append(document.relative_to(ROOT))
+            if not check:
+                document.write_text(new)
+    if check and stale:
+        print(f"tables out of date in {', '.join(map(str, stale))}: run `make docs-tables`", file=sys.stderr)
+        return 1
+    print(("checked" if check else "regenerated") + f" the tables of {len(DOCUMENTS)} documents")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main("--check" in sys.argv[1:]))
