@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast demo compare variance lint type format bench clean
+.PHONY: install test test-fast demo compare variance lint type format bench docs-tables docs-check clean
 
 # torch==2.13.0 first: on the project's machines it resolves to the CPU build already on disk; a plain
 # `torch` requirement would pull a multi-GB CUDA build. The project's range (<2.14) then keeps it.
@@ -45,6 +45,13 @@ variance: install
 
 bench: install
 	$(PY) benchmarks/throughput.py
+
+# Every results table in README.md and docs/ is rendered from the committed result files (docs/tables.py)
+docs-tables: install
+	$(PY) docs/tables.py
+
+docs-check: install
+	$(PY) docs/tables.py --check
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
