@@ -22,6 +22,7 @@ import argparse
 import difflib
 import importlib
 import inspect
+import runpy
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -443,24 +444,47 @@ def _prepare_enjoy(args: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _script(module: str) -> Callable[[], None]:
+    """An rl_zoo3 tool that is a script (its code under ``if __name__ == "__main__"``), run as ``python -m`` would."""
+
+    def run() -> None:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+
+    return run
+
+
 def _commands() -> dict[str, tuple[Callable[[list[str]], list[str]], Callable[[], None]]]:
     from rl_zoo3.enjoy import enjoy
+    from rl_zoo3.plots import all_plots, plot_from_file, plot_train
     from rl_zoo3.train import train
 
-    return {"train": (_prepare_train, train), "enjoy": (_prepare_enjoy, enjoy)}
+    def as_is(args: list[str]) -> list[str]:
+        return args
+
+    return {
+        "train": (_prepare_train, train),
+        "enjoy": (_prepare_enjoy, enjoy),
+        "record_video": (_prepare_enjoy, _script("rl_zoo3.record_video")),
+        "record_training": (_prepare_enjoy, _script("rl_zoo3.record_training")),
+        "plot_train": (as_is, plot_train),
+        "all_plots": (as_is, all_plots),
+        "plot_from_file": (as_is, plot_from_file),
+        "benchmark": (as_is, _script("rl_zoo3.benchmark")),
+    }
 
 
 USAGE = (
-    "usage: sb3-reinforce-zoo {train,enjoy} [rl_zoo3 arguments ...]\n"
+    "usage: sb3-reinforce-zoo COMMAND [rl_zoo3 arguments ...]\n"
     "  train: rl_zoo3's train (--algo reinforce and -conf zoo_configs/reinforce.yml by default)\n"
-    "  enjoy: rl_zoo3's enjoy\n"
-    "'sb3-reinforce-zoo train --help' lists the arguments."
+    "  enjoy, record_video, record_training: rl_zoo3's (--algo reinforce by default)\n"
+    "  plot_train, all_plots, plot_from_file, benchmark: rl_zoo3's, with reinforce registered\n"
+    "'sb3-reinforce-zoo COMMAND --help' lists the arguments."
 )
 
 
 def main(argv: list[str] | None = None) -> None:
     """
-    Run rl_zoo3's ``train`` or ``enjoy`` with REINFORCE registered.
+    Run one of rl_zoo3's commands with REINFORCE registered.
 
     :param argv: The command and its rl_zoo3 arguments (default: ``sys.argv[1:]``)
     """

@@ -277,3 +277,45 @@ def test_continue_training_with_i_uses_the_saved_vec_normalize_statistics(tmp_pa
     assert second_count == pytest.approx(first_count + 8 + 1600, abs=8)
     model = REINFORCE.load(second / "Pendulum-v1.zip")
     assert model._n_updates >= 2  # the first run's update, then the continued run's
+
+
+# ---------------------------------------------------------------------------------------------------
+# rl_zoo3's other tools, with reinforce registered
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A short CartPole run in rl_zoo3's layout, with the periodic evaluations the plot tools read."""
+    folder = tmp_path_factory.mktemp("zoo_tools")
+    for seed in ("0", "1"):
+        main(["train", "--env", "CartPole-v1", "-n", "3000", "-f", str(folder), "--seed", seed, "--eval-freq", "1000",
+              "--eval-episodes", "2", "--n-eval-envs", "1"])  # fmt: skip
+    return folder
+
+
+def test_record_video_writes_an_mp4(trained_run):
+    pytest.importorskip("moviepy")
+    out = trained_run / "video"
+    main(["record_video", "--env", "CartPole-v1", "-f", str(trained_run), "-n", "50", "-o", str(out)])
+    videos = list(out.glob("*.mp4"))
+    assert len(videos) == 1 and videos[0].stat().st_size > 1000
+
+
+def test_plot_tools_read_reinforce_runs(trained_run, monkeypatch, tmp_path):
+    pytest.importorskip("seaborn")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    main(["plot_train", "-a", "reinforce", "-e", "CartPole-v1", "-f", str(trained_run), "-w", "5"])
+    import matplotlib.pyplot as plt
+
+    assert plt.gca().get_lines(), "plot_train drew no curve"
+    data = tmp_path / "results"
+    main(["all_plots", "-a", "reinforce", "-e", "CartPole-v1", "-f", str(trained_run), "-o", str(data), "--no-display"])
+    import pickle
+
+    with open(tmp_path / "results.pkl", "rb") as file:
+        results = pickle.load(file)
+    assert any(key.startswith("REINFORCE") for key in results["CartPole-v1"])
