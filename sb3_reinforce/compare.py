@@ -502,6 +502,32 @@ def algo_summary(algo_runs: list[dict[str, Any]], threshold: float | None) -> di
     return row
 
 
+def budget_notes(args: CompareArgs, runs: list[dict[str, Any]]) -> list[str]:
+    """
+    The budget policy, said in summary.md: every algo runs ``args.n_timesteps`` steps, and rl_zoo3 anneals ``lin_``
+    schedules over the budget it is given. An algo whose zoo budget differs, and whose entry has a schedule, did not
+    run its zoo configuration: its schedule ended elsewhere. Each such algo is named.
+    """
+    lines = [f"Budget: every algo runs {args.n_timesteps:,} env steps (the same for all, so the curves share an x axis)."]
+    for algo in args.algos:
+        entry = next((run.get("entry_value") for run in runs if run["algo"] == algo and run.get("entry_value")), None)
+        if not entry or "n_timesteps" not in entry:
+            continue
+        zoo_budget = int(float(entry["n_timesteps"]))
+        schedules = sorted(key for key, value in entry.items() if isinstance(value, str) and value.startswith("lin_"))
+        if zoo_budget == args.n_timesteps:
+            continue
+        if schedules:
+            lines.append(
+                f"- {algo}: its zoo budget is {zoo_budget:,} steps and its {', '.join(schedules)} anneal linearly over "
+                f"the budget, so at {args.n_timesteps:,} steps this is not the zoo's configuration: its schedules end "
+                "at this budget instead."
+            )
+        else:
+            lines.append(f"- {algo}: its zoo budget is {zoo_budget:,} steps (no schedule, so only the length differs).")
+    return lines
+
+
 def summary_markdown(args: CompareArgs, runs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> str:
     """:return: summary.md: the command, one row per algo, the failures, and how to read the numbers"""
     n_seeds = len(args.seeds)
@@ -546,6 +572,7 @@ def summary_markdown(args: CompareArgs, runs: list[dict[str, Any]], failures: li
         lines.append("| " + " | ".join(cells) + " |")
         configs.append(f"- {algo}: `{_display_path(algo_runs[0]['config'])}`, entry `{algo_runs[0]['entry']}`")
     lines += ["", "Hyperparameters (each run's parsed copy is in its rl_zoo3 folder under runs/, `config.yml`):", "", *configs]
+    lines += ["", *budget_notes(args, runs)]
     if failures:
         lines += ["", "## Failed runs", "", "| algo | seed | error |", "|---|---|---|"]
         lines += [f"| {f['algo']} | {f['seed']} | {f['error'].replace('|', '/')} |" for f in failures]

@@ -255,3 +255,18 @@ def test_an_interrupted_comparison_resumes_and_a_changed_entry_runs_again(tmp_pa
     assert second_mtime != first_mtime and '"n_episodes": 4' in result.read_text()
     main([*argv, "--no-resume"])
     assert result.stat().st_mtime_ns != second_mtime
+
+
+def test_summary_names_algos_whose_schedules_end_at_another_budget():
+    from sb3_reinforce.compare import budget_notes
+
+    args = CompareArgs(env="CartPole-v1", algos=["reinforce", "ppo", "a2c"], n_timesteps=100_000)
+    runs = [
+        {"algo": "reinforce", "entry_value": {"n_timesteps": 1e5, "learning_rate": 0.01}},
+        {"algo": "ppo", "entry_value": {"n_timesteps": 1e5, "learning_rate": "lin_0.001"}},
+        {"algo": "a2c", "entry_value": {"n_timesteps": 5e5, "learning_rate": "lin_7e-4", "ent_coef": 0.0}},
+    ]
+    notes = "\n".join(budget_notes(args, runs))
+    assert "every algo runs 100,000 env steps" in notes
+    assert "a2c: its zoo budget is 500,000 steps and its learning_rate anneal" in notes
+    assert "ppo:" not in notes and "reinforce:" not in notes
