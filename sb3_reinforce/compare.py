@@ -519,7 +519,7 @@ def budget_notes(args: CompareArgs, runs: list[dict[str, Any]]) -> list[str]:
             continue
         if schedules:
             lines.append(
-                f"- {algo}: its zoo budget is {zoo_budget:,} steps and its {', '.join(schedules)} anneal linearly over "
+                f"- {algo}: its zoo budget is {zoo_budget:,} steps and its schedules ({', '.join(schedules)}) anneal over "
                 f"the budget, so at {args.n_timesteps:,} steps this is not the zoo's configuration: its schedules end "
                 "at this budget instead."
             )

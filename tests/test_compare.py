@@ -268,5 +268,5 @@ def test_summary_names_algos_whose_schedules_end_at_another_budget():
     ]
     notes = "\n".join(budget_notes(args, runs))
     assert "every algo runs 100,000 env steps" in notes
-    assert "a2c: its zoo budget is 500,000 steps and its learning_rate anneal" in notes
+    assert "a2c: its zoo budget is 500,000 steps and its schedules (learning_rate) anneal" in notes
     assert "ppo:" not in notes and "reinforce:" not in notes
