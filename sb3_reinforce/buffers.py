@@ -118,6 +118,29 @@ def batch_baseline(returns: np.ndarray, baseline: str, return_type: str = "rewar
     return np.array(np.broadcast_to(per_step, returns.shape), dtype=np.float64)
 
 
+def standardize(advantages: np.ndarray, eps: float = 1e-8) -> np.ndarray:
+    """
+    ``(A - mean(A)) / (std(A) + eps)`` over all the batch's steps (sample std), in float64.
+
+    When every advantage is the same (e.g. a first Acrobot batch, whose episodes all time out with the same
+    return), there is nothing to learn from the batch. Computed naively, ``A - mean(A)`` is then rounding noise, and
+    dividing it by its own tiny std turns that noise into advantages of size 1 and random sign: a random update.
+    A spread below 1e-10 of the advantages' scale counts as none, and gives zeros.
+
+    :param advantages: One value per step of the batch
+    :param eps: Added to the std, as SB3 does
+    :return: The standardized advantages, same shape
+    """
+    advantages = np.asarray(advantages, dtype=np.float64)
+    if advantages.size < 2:
+        return advantages
+    centered = advantages - advantages.mean()
+    std = float(centered.std(ddof=1))
+    if std <= 1e-10 * max(float(np.abs(advantages).max()), 1.0):
+        return np.zeros_like(advantages)
+    return centered / (std + eps)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Storage
 # ---------------------------------------------------------------------------------------------------

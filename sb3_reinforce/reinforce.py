@@ -26,6 +26,7 @@ from sb3_reinforce.buffers import (
     EpisodeRolloutBuffer,
     batch_baseline,
     pad_episodes,
+    standardize,
     step_returns,
     valid_mask,
 )
@@ -629,6 +630,8 @@ class REINFORCE(OnPolicyAlgorithm):
         padded_returns = step_returns(rewards, batch.lengths, self.gamma, self.return_type)
         returns = th.as_tensor(padded_returns[mask], dtype=th.float32, device=self.device)
 
+        # The weights A_it, in float64 numpy like the returns (standardizing in float32 turned the rounding noise of
+        # equal returns into O(1) advantages: see buffers.standardize)
         targets = None
         if values is not None:
             # The critic estimates V(s_t) = E[G_t | s_t]. For "total", whose weight is R(tau) = G_0 at every step,
@@ -636,18 +639,18 @@ class REINFORCE(OnPolicyAlgorithm):
             padded_values = pad_episodes(values.cpu().numpy(), batch.lengths)
             if self.return_type == "total":
                 padded_values = np.broadcast_to(padded_values[:, :1], padded_values.shape)
-            advantages = returns - th.as_tensor(padded_values[mask], dtype=th.float32, device=self.device)
+            advantages_np = padded_returns[mask] - padded_values[mask]
             padded_targets = step_returns(rewards, batch.lengths, self.gamma, "reward_to_go")
             targets = th.as_tensor(padded_targets[mask], dtype=th.float32, device=self.device)
         else:
-            baseline = batch_baseline(padded_returns, self.baseline, self.return_type)[mask]
-            advantages = returns - th.as_tensor(baseline, dtype=th.float32, device=self.device)
+            advantages_np = padded_returns[mask] - batch_baseline(padded_returns, self.baseline, self.return_type)[mask]
         if self.discount_steps:
             # Sutton & Barto's gamma^t: the step's weight in the discounted objective (section 13.3)
             step_index = np.broadcast_to(np.arange(mask.shape[1]), mask.shape)[mask]
-            advantages = advantages * th.as_tensor(self.gamma**step_index, dtype=th.float32, device=self.device)
-        if self.normalize_advantage and advantages.numel() > 1:
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+            advantages_np = advantages_np * self.gamma**step_index
+        if self.normalize_advantage:
+            advantages_np = standardize(advantages_np)
+        advantages = th.as_tensor(advantages_np, dtype=th.float32, device=self.device)
 
         # The REINFORCE estimator (Williams 1992; Sutton & Barto eq. 13.8):
         #   L = -(1/N) sum_i sum_t A_it * log pi(a_t | s_t)

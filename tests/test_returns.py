@@ -92,3 +92,15 @@ def test_leave_one_out_needs_two_episodes():
 
 def test_none_baseline_is_zero():
     np.testing.assert_array_equal(batch_baseline(np.ones((2, 3)), "none"), np.zeros((2, 3)))
+
+
+def test_standardize_matches_the_formula_and_gives_zeros_for_equal_advantages():
+    from sb3_reinforce.buffers import standardize
+
+    advantages = np.array([1.0, 2.0, 4.0, -3.0])
+    expected = (advantages - advantages.mean()) / (advantages.std(ddof=1) + 1e-8)
+    np.testing.assert_allclose(standardize(advantages), expected)
+    # Equal returns (every Acrobot episode timed out): no signal, and no rounding noise blown up to size 1
+    equal = np.full(4000, -99.34295169575854)
+    np.testing.assert_array_equal(standardize(equal), np.zeros(4000))
+    np.testing.assert_array_equal(standardize(np.array([5.0])), [5.0])
