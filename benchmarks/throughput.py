@@ -89,7 +89,16 @@ def _measure(mode: str, env_id: str, n_envs: int, steps: int, seed: int) -> dict
         seconds = time.perf_counter() - start
         done_steps = model.num_timesteps
         n_envs = model.n_envs
-    return {"steps_per_s": done_steps / seconds, "peak_rss_mb": _peak_rss_mb(), "n_envs": n_envs}
+        # Steps that entered a batch (REINFORCE discards the rest; PPO and A2C use every step)
+        used_steps = done_steps - getattr(model, "_n_discarded_steps", 0)
+        return {
+            "steps_per_s": done_steps / seconds,
+            "used_steps_per_s": used_steps / seconds,
+            "peak_rss_mb": _peak_rss_mb(),
+            "n_envs": n_envs,
+        }
+    return {"steps_per_s": done_steps / seconds, "used_steps_per_s": done_steps / seconds, "peak_rss_mb": _peak_rss_mb(),
+            "n_envs": n_envs}  # fmt: skip
 
 
 def _run_in_subprocess(mode: str, env_id: str, n_envs: int, steps: int, seed: int) -> dict:
@@ -124,13 +133,17 @@ def main(args: Args) -> None:
             for mode in args.modes
             if (env_id, mode) in results
         }
-        print(f"### {env_id}\n\n| what | n_envs | steps/s (median) | min-max | peak RSS (MB) |\n|---|---|---|---|---|")
+        print(
+            f"### {env_id}\n\n| what | n_envs | steps/s (median) | min-max | used steps/s (median) | peak RSS (MB) |\n"
+            "|---|---|---|---|---|---|"
+        )
         for mode in args.modes:
             runs = results[(env_id, mode)]
             fps = [r["steps_per_s"] for r in runs]
+            used = statistics.median(r.get("used_steps_per_s", r["steps_per_s"]) for r in runs)
             print(
                 f"| ({'abcde'[MODES.index(mode)]}) {mode} | {runs[0]['n_envs']} | {median[mode]:.0f} | "
-                f"{min(fps):.0f}-{max(fps):.0f} | {max(r['peak_rss_mb'] for r in runs):.0f} |"
+                f"{min(fps):.0f}-{max(fps):.0f} | {used:.0f} | {max(r['peak_rss_mb'] for r in runs):.0f} |"
             )
         if "reinforce" in median:
             ratios = [f"(c)/{label} = {median['reinforce'] / median[mode]:.2f}" for label, mode in
