@@ -315,6 +315,10 @@ def experiment_manager(algo: str, env_id: str, seed: int = 0, config: str | None
     if config is None and algo == ALGO:
         config = str(default_config())
     kwargs.setdefault("args", argparse.Namespace())
+    # Saved as args.yml, which enjoy, record_video and push_to_hub read env_kwargs from
+    kwargs["args"] = argparse.Namespace(
+        **{"algo": algo, "env": env_id, "seed": seed, "env_kwargs": kwargs.get("env_kwargs"), **vars(kwargs["args"])}
+    )
     kwargs.setdefault("log_folder", "logs")
     return ExperimentManager(
         algo=algo,

@@ -26,6 +26,13 @@ def test_train_uses_the_zoo_entry_and_flags_override_single_values(tmp_path, cap
     assert model.policy_kwargs["net_arch"] == dict(pi=[16, 16], vf=[16, 16])
     assert model.lr_schedule(1.0) == entry["learning_rate"]  # not overridden: the entry's, not the class default
     assert 2000 <= model.num_timesteps <= 2001
+    capsys.readouterr()
+
+    # rl_zoo3's tools read the run as one of their own
+    from sb3_reinforce.zoo import main as zoo_main
+
+    zoo_main(["enjoy", "--env", "CartPole-v1", "-f", str(tmp_path), "--no-render", "-n", "50"])
+    assert "Loading" in capsys.readouterr().out
 
 
 def test_train_saves_vec_normalize_statistics_and_its_evaluation_is_reproducible(tmp_path, capsys):
