@@ -319,3 +319,9 @@ def test_plot_tools_read_reinforce_runs(trained_run, monkeypatch, tmp_path):
     with open(tmp_path / "results.pkl", "rb") as file:
         results = pickle.load(file)
     assert any(key.startswith("REINFORCE") for key in results["CartPole-v1"])
+
+
+def test_docs_example_config_is_the_shipped_entry():
+    docs = (REPO / "docs" / "zoo.md").read_text()
+    block = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert yaml.safe_load(block)["CartPole-v1"] == yaml.safe_load(default_config().read_text())["CartPole-v1"]
