@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast demo compare variance lint type format bench docs-tables docs-check clean
+.PHONY: install test test-fast demo compare variance lint type format bench docs docs-tables docs-check clean
 
 # torch==2.13.0 first: on the project's machines it resolves to the CPU build already on disk; a plain
 # `torch` requirement would pull a multi-GB CUDA build. The project's range (<2.14) then keeps it.
@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[dev,zoo,bench]"
+	$(PY) -m pip install --quiet -e ".[dev,zoo,bench,docs]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -46,6 +46,10 @@ variance: install
 bench: install
 	$(PY) benchmarks/throughput.py
 
+# The API docs and the guides, warnings as errors: docs/_build/html/index.html
+docs: install
+	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
 # Every results table in README.md and docs/ is rendered from the committed result files (docs/tables.py)
 docs-tables: install
 	$(PY) docs/tables.py
@@ -54,4 +58,4 @@ docs-check: install
 	$(PY) docs/tables.py --check
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache docs/_build

@@ -1,5 +1,6 @@
 """
-rl_zoo3 glue: run the RL Zoo's own ``train`` and ``enjoy`` commands with ``reinforce`` registered as an algorithm.
+rl_zoo3 glue: run the RL Zoo's own commands (``train``, ``enjoy``, ``record_video``, the plot scripts, ...) with
+``reinforce`` registered as an algorithm, and build "a model from a zoo entry" for every tool of this package::
 
     python -m sb3_reinforce.zoo train --algo reinforce --env CartPole-v1 -f logs/
     python -m sb3_reinforce.zoo enjoy --algo reinforce --env CartPole-v1 -f logs/
