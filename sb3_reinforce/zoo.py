@@ -475,6 +475,9 @@ def _commands() -> dict[str, tuple[Callable[[list[str]], list[str]], Callable[[]
         "all_plots": (as_is, all_plots),
         "plot_from_file": (as_is, plot_from_file),
         "benchmark": (as_is, _script("rl_zoo3.benchmark")),
+        # Hugging Face Hub: not run on the project's machines (no network); its parser accepts --algo reinforce.
+        # rl_zoo3 2.9.2's push_to_hub does not import with the huggingface_sb3 it installs (generate_metadata)
+        "load_from_hub": (_prepare_enjoy, _script("rl_zoo3.load_from_hub")),
     }
 
 
@@ -482,7 +485,7 @@ USAGE = (
     "usage: sb3-reinforce-zoo COMMAND [rl_zoo3 arguments ...]\n"
     "  train: rl_zoo3's train (--algo reinforce and -conf zoo_configs/reinforce.yml by default)\n"
     "  enjoy, record_video, record_training: rl_zoo3's (--algo reinforce by default)\n"
-    "  plot_train, all_plots, plot_from_file, benchmark: rl_zoo3's, with reinforce registered\n"
+    "  plot_train, all_plots, plot_from_file, benchmark, load_from_hub: rl_zoo3's, with reinforce registered\n"
     "'sb3-reinforce-zoo COMMAND --help' lists the arguments."
 )
 

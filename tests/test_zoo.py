@@ -325,3 +325,12 @@ def test_docs_example_config_is_the_shipped_entry():
     docs = (REPO / "docs" / "zoo.md").read_text()
     block = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
     assert yaml.safe_load(block)["CartPole-v1"] == yaml.safe_load(default_config().read_text())["CartPole-v1"]
+
+
+@pytest.mark.parametrize("command", ["load_from_hub"])
+def test_hub_commands_accept_reinforce(command, capsys):
+    # Not run for real (no network here): their argument parsers know the algorithm
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "reinforce" in capsys.readouterr().out
