@@ -138,6 +138,16 @@ def json_table(path: Path) -> str:
     return "\n".join(lines)
 
 
+def _runs_match_entry(env_dir: Path) -> bool:
+    """Whether every run of ``env_dir`` was trained with the env's current entry in zoo_configs/reinforce.yml."""
+    import yaml
+
+    entries = yaml.safe_load((ROOT / "zoo_configs" / "reinforce.yml").read_text())
+    results = [json.loads(path.read_text()) for path in sorted((env_dir / "runs").glob("reinforce_seed*.json"))]
+    results = [run for run in results if "spec" in run]  # not the .spec.json files
+    return bool(results) and all(run.get("entry_value") == entries.get(env_dir.name) for run in results)
+
+
 def mujoco_table(directory: Path) -> str:
     lines = [
         "| env | steps | seeds | final eval (mean ± std) | worst seed | Tianshou 3M | Tianshou 10M | reaches |",
@@ -149,6 +159,9 @@ def mujoco_table(directory: Path) -> str:
             lines.append(f"| {name}-v5 | — | 0 | not run yet | — | {three} | {ten} | — |")
             continue
         curves = list(read_curves(curves_path).values())
+        if not _runs_match_entry(directory / f"{name}-v5"):
+            lines.append(f"| {name}-v5 | — | 0 | not run yet with the current entry | — | {three} | {ten} | — |")
+            continue
         finals = np.array([curve[-1, 2] for curve in curves])
         mean, std = stats.mean_std(finals)
         steps = int(np.median([curve[-1, 0] for curve in curves]))
