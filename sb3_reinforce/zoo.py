@@ -458,6 +458,36 @@ def _script(module: str) -> Callable[[], None]:
     return run
 
 
+def _record_training() -> None:
+    """
+    rl_zoo3's record_training, which records each checkpoint with ``python -m rl_zoo3.record_video`` in a subprocess
+    and joins the videos with the ``ffmpeg`` command. Both are found on PATH: a ``python`` that runs our registered
+    ``record_video`` for that module (any other command goes to this interpreter as it is), and imageio-ffmpeg's
+    binary as ``ffmpeg`` (installed with moviepy), so neither plain rl_zoo3 nor a system ffmpeg is needed.
+    """
+    import os
+    import tempfile
+
+    import imageio_ffmpeg
+
+    with tempfile.TemporaryDirectory(prefix="sb3-reinforce-path-") as shims:
+        python = Path(shims) / "python"
+        python.write_text(
+            f"#!/bin/sh\n"
+            f'if [ "$1" = "-m" ] && [ "$2" = "rl_zoo3.record_video" ]; then shift 2; '
+            f'exec "{sys.executable}" -m sb3_reinforce.zoo record_video "$@"; fi\n'
+            f'exec "{sys.executable}" "$@"\n'
+        )
+        python.chmod(0o755)
+        (Path(shims) / "ffmpeg").symlink_to(imageio_ffmpeg.get_ffmpeg_exe())
+        saved_path = os.environ.get("PATH", "")
+        os.environ["PATH"] = os.pathsep.join([shims, saved_path])
+        try:
+            _script("rl_zoo3.record_training")()
+        finally:
+            os.environ["PATH"] = saved_path
+
+
 def _commands() -> dict[str, tuple[Callable[[list[str]], list[str]], Callable[[], None]]]:
     from rl_zoo3.enjoy import enjoy
     from rl_zoo3.plots import all_plots, plot_from_file, plot_train
@@ -470,7 +500,7 @@ def _commands() -> dict[str, tuple[Callable[[list[str]], list[str]], Callable[[]
         "train": (_prepare_train, train),
         "enjoy": (_prepare_enjoy, enjoy),
         "record_video": (_prepare_enjoy, _script("rl_zoo3.record_video")),
-        "record_training": (_prepare_enjoy, _script("rl_zoo3.record_training")),
+        "record_training": (_prepare_enjoy, _record_training),
         "plot_train": (as_is, plot_train),
         "all_plots": (as_is, all_plots),
         "plot_from_file": (as_is, plot_from_file),

@@ -334,3 +334,13 @@ def test_hub_commands_accept_reinforce(command, capsys):
         main([command, "--help"])
     assert exit_info.value.code == 0
     assert "reinforce" in capsys.readouterr().out
+
+
+def test_record_training_joins_checkpoint_videos(tmp_path):
+    pytest.importorskip("moviepy")
+    main(["train", "--env", "CartPole-v1", "-n", "2000", "-f", str(tmp_path), "--seed", "0", "--eval-freq", "-1",
+          "--save-freq", "1000"])  # fmt: skip
+    # Its record_video subprocesses and its ffmpeg calls run through our PATH shims (no system ffmpeg here)
+    main(["record_training", "--env", "CartPole-v1", "-f", str(tmp_path), "-n", "50"])
+    video = tmp_path / "reinforce" / "CartPole-v1_1" / "videos" / "training.mp4"
+    assert video.stat().st_size > 1000
