@@ -179,7 +179,6 @@ class BatchProgress:
         self.n_started = 0
         self.n_finished = 0
         self.n_env_steps = 0  # env steps taken for this batch, used or not
-        self.n_rows = 0  # vector steps taken for this batch (rows of the storage)
 
     @property
     def running(self) -> np.ndarray:

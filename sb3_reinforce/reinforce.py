@@ -91,6 +91,12 @@ def _check_number(name: str, value: Any, low: float, high: float = np.inf, low_i
     return number
 
 
+def _check_positive_int(name: str, value: Any) -> None:
+    """Raise a ValueError naming ``name`` unless ``value`` is an integer >= 1 (a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
 class REINFORCE(OnPolicyAlgorithm):
     """
     REINFORCE: the Monte-Carlo policy gradient, trained on exact complete episodes.
@@ -217,8 +223,7 @@ class REINFORCE(OnPolicyAlgorithm):
         _init_setup_model: bool = True,
     ):
         # Check everything we can before the env is built, so bad input fails before any work.
-        if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
-            raise ValueError(f"n_episodes must be an integer >= 1, got {n_episodes!r}")
+        _check_positive_int("n_episodes", n_episodes)
         _check_number("gamma", gamma, 0.0, 1.0)
         if return_type not in RETURN_TYPES:
             raise ValueError(f"return_type must be one of {RETURN_TYPES}, got {return_type!r}")
@@ -238,9 +243,8 @@ class REINFORCE(OnPolicyAlgorithm):
             )
         _check_number("ent_coef", ent_coef, 0.0)
         _check_number("critic_learning_rate", critic_learning_rate, 0.0)
-        for name, value in (("n_critic_updates", n_critic_updates), ("critic_batch_size", critic_batch_size)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        _check_positive_int("n_critic_updates", n_critic_updates)
+        _check_positive_int("critic_batch_size", critic_batch_size)
         _check_number("max_grad_norm", max_grad_norm, 0.0, low_inclusive=False)
         if not callable(learning_rate):
             _check_number("learning_rate", learning_rate, 0.0)
@@ -505,15 +509,14 @@ class REINFORCE(OnPolicyAlgorithm):
         """The step loop of :meth:`collect_rollouts`: :return: whether the batch is complete"""
         while not progress.complete:  # REINFORCE: run until every batch episode has ended
             if self.num_timesteps >= self._total_timesteps:
-                # REINFORCE: the budget is spent; the unfinished batch waits for the next learn() call
-                self.logger.record("rollout/unfinished_episodes", self.n_episodes - progress.n_finished)
+                # REINFORCE: the budget is spent; the unfinished batch waits for the next learn() call, which logs it
                 return False
             # REINFORCE: an env at an episode boundary starts a batch episode while places are left
             progress.start_episodes(self._last_episode_starts, rollout_buffer.pos)  # type: ignore[arg-type]
             # REINFORCE: the envs running a batch episode, and those finishing an episode that no batch uses
             stepped = stepper.select(progress.running | ~self._last_episode_starts)  # type: ignore[operator]
 
-            if self.use_sde and self.sde_sample_freq > 0 and progress.n_rows % self.sde_sample_freq == 0:
+            if self.use_sde and self.sde_sample_freq > 0 and rollout_buffer.pos % self.sde_sample_freq == 0:
                 # Sample a new noise matrix
                 self.policy.reset_noise(env.num_envs)
 
@@ -556,9 +559,9 @@ class REINFORCE(OnPolicyAlgorithm):
 
             self._update_info_buffer(infos, dones)
             self._record_step(rollout_buffer, progress, stepped, actions, new_obs, rewards, dones, infos)
-            if progress.n_rows == LONG_ROLLOUT_STEPS:  # REINFORCE: say why learn() seems stuck
+            if rollout_buffer.pos == LONG_ROLLOUT_STEPS:  # REINFORCE: say why learn() seems stuck
                 warnings.warn(
-                    f"The rollout has run {progress.n_rows} steps per env and only {progress.n_finished} of its "
+                    f"The rollout has run {rollout_buffer.pos} steps per env and only {progress.n_finished} of its "
                     f"{self.n_episodes} episodes have ended (batch episodes still running in envs "
                     f"{np.flatnonzero(progress.running).tolist()}). If they never end, wrap the env in "
                     "gymnasium.wrappers.TimeLimit.",
@@ -582,7 +585,6 @@ class REINFORCE(OnPolicyAlgorithm):
         episode keeps its terminal observation and train() decides.
         """
         row = rollout_buffer.add(self._last_obs, actions, rewards)  # type: ignore[arg-type]
-        progress.n_rows += 1
         for idx in np.flatnonzero(dones):
             start = progress.finish_episode(int(idx))
             if start is not None:
@@ -640,7 +642,11 @@ class REINFORCE(OnPolicyAlgorithm):
             if self.return_type == "total":
                 padded_values = np.broadcast_to(padded_values[:, :1], padded_values.shape)
             advantages_np = padded_returns[mask] - padded_values[mask]
-            padded_targets = step_returns(rewards, batch.lengths, self.gamma, "reward_to_go")
+            padded_targets = (
+                padded_returns
+                if self.return_type == "reward_to_go"
+                else step_returns(rewards, batch.lengths, self.gamma, "reward_to_go")
+            )
             targets = th.as_tensor(padded_targets[mask], dtype=th.float32, device=self.device)
         else:
             advantages_np = padded_returns[mask] - batch_baseline(padded_returns, self.baseline, self.return_type)[mask]
