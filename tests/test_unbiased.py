@@ -13,29 +13,36 @@ from tests.envs import ChoiceEnv, RepeatedBanditEnv
 N_BATCHES = 800
 
 
-# Both ways of collecting: every env stepped (any VecEnv), and only the envs the batch needs (Subset VecEnvs)
-@pytest.fixture(scope="module", params=[DummyVecEnv, SubsetDummyVecEnv])
-def batches(request):
-    """Gradients and action counts of many batches drawn from one fixed policy (learning rate 0)."""
-    env = request.param([lambda: ChoiceEnv(detour=3)] * 8)
+def fixed_policy(env, **kwargs):
+    """
+    A model whose policy never changes (learning rate 0, plain SGD, no clipping, raw advantages) on an env whose
+    first observation is [1, 0], ready for collect_rollouts; and p, the probability of action 1 at that observation.
+    """
     with pytest.warns(UserWarning, match="TimeLimit"):
         model = REINFORCE(
             "MlpPolicy",
             env,
             learning_rate=0.0,
             n_episodes=4,
-            return_type="total",
             baseline="none",
             normalize_advantage=False,
             max_grad_norm=1e9,
             policy_kwargs=dict(optimizer_class=th.optim.SGD, optimizer_kwargs={}),
-            seed=0,
+            **kwargs,
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # DummyVecEnv: "steps all 8 envs"
         _, callback = model._setup_learn(10**9, None)
     with th.no_grad():
-        p_good = model.policy.get_distribution(th.tensor([[1.0, 0.0]])).distribution.probs[0, 1].item()
+        p = model.policy.get_distribution(th.tensor([[1.0, 0.0]])).distribution.probs[0, 1].item()
+    return model, callback, p
+
+
+# Both ways of collecting: every env stepped (any VecEnv), and only the envs the batch needs (Subset VecEnvs)
+@pytest.fixture(scope="module", params=[DummyVecEnv, SubsetDummyVecEnv])
+def batches(request):
+    """Gradients and action counts of many batches drawn from one fixed policy (learning rate 0)."""
+    model, callback, p_good = fixed_policy(request.param([lambda: ChoiceEnv(detour=3)] * 8), return_type="total", seed=0)
     logit_steps, good_fractions = [], []
     for _ in range(N_BATCHES):
         assert model.collect_rollouts(model.env, callback, model.rollout_buffer)
@@ -76,24 +83,7 @@ GAMMA, N_STEPS, N_UPDATES = 0.5, 3, 1500
 def mean_logit_step(return_type, discount_steps):
     """Mean and standard error of the update of the logit difference, over many batches of a fixed policy."""
     env = SubsetDummyVecEnv([lambda: RepeatedBanditEnv(N_STEPS)])
-    with pytest.warns(UserWarning, match="TimeLimit"):
-        model = REINFORCE(
-            "MlpPolicy",
-            env,
-            learning_rate=0.0,
-            n_episodes=4,
-            gamma=GAMMA,
-            return_type=return_type,
-            discount_steps=discount_steps,
-            baseline="none",
-            normalize_advantage=False,
-            max_grad_norm=1e9,
-            policy_kwargs=dict(optimizer_class=th.optim.SGD, optimizer_kwargs={}),
-            seed=1,
-        )
-    _, callback = model._setup_learn(10**9, None)
-    with th.no_grad():
-        p = model.policy.get_distribution(th.tensor([[1.0, 0.0]])).distribution.probs[0, 1].item()
+    model, callback, p = fixed_policy(env, gamma=GAMMA, return_type=return_type, discount_steps=discount_steps, seed=1)
     steps = []
     for _ in range(N_UPDATES):
         assert model.collect_rollouts(model.env, callback, model.rollout_buffer)
