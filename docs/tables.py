@@ -13,7 +13,12 @@ Kinds:
 - ``sample_efficiency DIR [GLOB]``: steps to the threshold and final evals of ``benchmarks/sample_efficiency.py``
   runs, one row per setting, from the JSON files ``DIR/GLOB``;
 - ``json FILE``: a table a benchmark script wrote as JSON (``{"columns": [...], "rows": [[...], ...]}``);
-- ``mujoco DIR``: one row per env of ``DIR/<env>/curves.csv`` beside Tianshou's REINFORCE figures.
+- ``mujoco DIR``: one row per env of ``DIR/<env>/curves.csv`` beside Tianshou's REINFORCE figures;
+- ``defaults DIR``: the runs of ``benchmarks/defaults_sweep.py`` in ``DIR``, one row per env and setting;
+- ``variance FILE``: ``sb3-reinforce variance``'s ``variance.csv``: each combination's variance relative to
+  ``total``/``none`` and its signal-to-noise ratio, at each measured policy;
+- ``throughput FILE``: one env's measurements of ``benchmarks/throughput.py`` (medians, ranges and ratios);
+- ``memory FILE``: the peak memory of ``benchmarks/throughput.py --memory-steps``.
 
     python docs/tables.py           # rewrite the tables in place (make docs-tables)
     python docs/tables.py --check   # exit 1 if a table differs from what its files give (CI)
@@ -173,6 +178,102 @@ def mujoco_table(directory: Path) -> str:
     return "\n".join(lines)
 
 
+def defaults_table(directory: Path) -> str:
+    order = {name: i for i, name in enumerate(["total", "reward_to_go", "none", "mean", "leave_one_out", "value"])}
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for path in sorted(directory.glob("*.json")):
+        run = json.loads(path.read_text())
+        key = (run["env"], run["return_type"], run["baseline"], run["normalize_advantage"], run["learning_rate"])
+        groups[(*key, run["n_episodes"])].append(run)
+    lines = [
+        "| env | return_type | baseline | normalize | lr | N | seeds | final eval (mean ± std) | worst seed | "
+        "last-100 train mean | s/run (median) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key in sorted(groups, key=lambda k: (k[0], order[k[1]], order[k[2]], k[3], k[4], k[5])):
+        runs = groups[key]
+        finals = [run["final_eval"] for run in runs]
+        mean, std = stats.mean_std(finals)
+        env, return_type, baseline, normalize, lr, n_episodes = key
+        cells = [
+            env, return_type, baseline, str(normalize), f"{lr:g}", str(n_episodes), str(len(runs)),
+            f"{mean:.1f} ± {std:.1f}", f"{min(finals):.1f}", f"{statistics.mean(r['last_100_train'] for r in runs):.1f}",
+            f"{statistics.median(r['train_seconds'] for r in runs):.1f}",
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def variance_table(path: Path) -> str:
+    with open(path) as file:
+        rows = list(csv.DictReader(file))
+    policies = list(dict.fromkeys(row["policy"] for row in rows))
+    labels = [
+        f"{'initial policy' if policy == 'initial' else f'checkpoint {i}'} (return "
+        f"{float(next(r for r in rows if r['policy'] == policy)['mean_return']):.0f})"
+        for i, policy in enumerate(policies)
+    ]
+    header = ["return_type", "baseline"] + [f"{kind}, {label}" for label in labels for kind in ("variance", "SNR")]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for combination in dict.fromkeys((row["return_type"], row["baseline"]) for row in rows):
+        cells = list(combination)
+        for policy in policies:
+            row = next(r for r in rows if (r["return_type"], r["baseline"]) == combination and r["policy"] == policy)
+            cells += [f"{float(row['relative_variance']):.3g}", f"{float(row['snr']):.3g}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    checkpoints = [f"checkpoint {i}: `{policy}`" for i, policy in enumerate(policies) if policy != "initial"]
+    if checkpoints:
+        lines += ["", "; ".join(checkpoints) + "."]
+    return "\n".join(lines)
+
+
+THROUGHPUT_LABELS = {"vecenv": "(a)", "forward": "(b)", "reinforce": "(c)", "ppo": "(d)", "a2c": "(e)"}
+
+
+def throughput_table(path: Path) -> str:
+    record = json.loads(path.read_text())
+    machine = record["machine"]
+    entry = f"; PPO and A2C with their {record['entry_env']} entries" if record.get("entry_env") else ""
+    lines = [
+        f"Median of {record['repeats']} interleaved repeats of {record['steps']:,} env steps, "
+        f"{machine['torch_threads']} torch thread, commit {machine['commit']}{entry}.",
+        "",
+        "| what | n_envs | steps/s (median) | min-max | used steps/s (median) | peak RSS (MB) |",
+        "|---|---|---|---|---|---|",
+    ]
+    median, used = {}, {}
+    for mode, runs in record["measurements"].items():
+        fps = [run["steps_per_s"] for run in runs]
+        median[mode] = statistics.median(fps)
+        used[mode] = statistics.median(run["used_steps_per_s"] for run in runs)
+        lines.append(
+            f"| {THROUGHPUT_LABELS[mode]} {mode} | {runs[0]['n_envs']} | {median[mode]:,.0f} | "
+            f"{min(fps):,.0f}-{max(fps):,.0f} | {used[mode]:,.0f} | {max(run['peak_rss_mb'] for run in runs):.0f} |"
+        )
+    if "reinforce" in median:
+        others = [mode for mode in ("forward", "ppo", "a2c") if mode in median]
+        steps = ", ".join(f"(c)/{THROUGHPUT_LABELS[m]} = {median['reinforce'] / median[m]:.2f}" for m in others)
+        useful = ", ".join(f"(c)/{THROUGHPUT_LABELS[m]} = {used['reinforce'] / used[m]:.2f}" for m in others)
+        lines += ["", f"Ratios of steps/s: {steps}. Of used steps/s: {useful}."]
+    return "\n".join(lines)
+
+
+def memory_table(path: Path) -> str:
+    record = json.loads(path.read_text())
+    lines = [
+        f"{record['steps']:,}-step runs on CartPole-v1, commit {record['machine']['commit']}.",
+        "",
+        "| algo | peak RSS (MB) | steps/s |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {algo} | {run['peak_rss_mb']:.0f} | {run['steps_per_s']:,.0f} |" for algo, run in record["runs"].items()]
+    runs = record["runs"]
+    if {"reinforce", "ppo"} <= runs.keys():
+        ratio = runs["reinforce"]["peak_rss_mb"] / runs["ppo"]["peak_rss_mb"] - 1
+        lines += ["", f"REINFORCE's peak RSS is PPO's {ratio:+.1%}."]
+    return "\n".join(lines)
+
+
 def render(spec: str) -> str:
     kind, *args = spec.split()
     if kind == "compare":
@@ -183,6 +284,14 @@ def render(spec: str) -> str:
         return json_table(ROOT / args[0])
     if kind == "mujoco":
         return mujoco_table(ROOT / args[0])
+    if kind == "defaults":
+        return defaults_table(ROOT / args[0])
+    if kind == "variance":
+        return variance_table(ROOT / args[0])
+    if kind == "throughput":
+        return throughput_table(ROOT / args[0])
+    if kind == "memory":
+        return memory_table(ROOT / args[0])
     raise ValueError(f"unknown table kind {kind!r} in <!-- table: {spec} -->")
 
 

@@ -162,7 +162,8 @@ def gradient_statistics(grads: np.ndarray) -> dict[str, float]:
     - ``mean_grad_norm``: ``||g_bar||``, the norm of the mean estimate. Note that ``E ||g_bar||^2`` is
       ``||E g||^2 + total_variance / K``: at a flat point the mean's norm is mostly noise;
     - ``snr``: ``||g_bar||^2 / total_variance``, larger is better (Roberts & Tedrake, NIPS 2008,
-      "Signal-to-noise ratio analysis of policy gradient algorithms").
+      "Signal-to-noise ratio analysis of policy gradient algorithms"); ``inf`` for a nonzero gradient without
+      spread, NaN when every estimate is zero (a batch baseline cancels the return when all episodes score alike).
 
     :param grads: Shape ``(K, n_parameters)``, K >= 2
     :return: The three numbers, as floats
@@ -173,5 +174,8 @@ def gradient_statistics(grads: np.ndarray) -> dict[str, float]:
     mean = grads.mean(axis=0)
     total_variance = float(((grads - mean) ** 2).sum(axis=1).sum() / (len(grads) - 1))
     mean_sq = float(mean @ mean)
-    snr = mean_sq / total_variance if total_variance > 0 else float("inf")
+    if total_variance > 0:
+        snr = mean_sq / total_variance
+    else:
+        snr = float("inf") if mean_sq > 0 else float("nan")
     return {"total_variance": total_variance, "mean_grad_norm": float(np.sqrt(mean_sq)), "snr": snr}

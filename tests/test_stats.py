@@ -138,5 +138,6 @@ def test_gradient_statistics_by_hand():
     assert result["mean_grad_norm"] == pytest.approx(2.0)
     assert result["snr"] == pytest.approx(4 / (10 / 3))
     assert gradient_statistics(np.ones((3, 4)))["snr"] == INF
+    assert np.isnan(gradient_statistics(np.zeros((3, 4)))["snr"])
     with pytest.raises(ValueError, match="K >= 2"):
         gradient_statistics(np.ones((1, 4)))
