@@ -13,29 +13,44 @@ it measures env steps per second, in a fresh process per measurement (so each on
 1 torch thread. Repeats are interleaved (a b c d e a b c d e ...) so drift on a noisy machine hits all alike; the
 table reports medians and ratios.
 
-    python benchmarks/throughput.py                       # the table in docs/benchmarks.md
+Every measurement of an env goes to ``<out-dir>/<env>.json``, which ``docs/tables.py`` renders into
+docs/benchmarks.md (``<!-- table: throughput FILE -->``). An env whose file exists is skipped, so an interrupted
+run resumes; delete the files (or pass another --out-dir) to measure again.
+
+    python benchmarks/throughput.py                       # the tables in docs/benchmarks.md
     python benchmarks/throughput.py --memory-steps 1000000 # peak RSS of 1M-step CartPole-v1 runs, REINFORCE vs PPO
+
+rl_zoo3 ships PPO and A2C entries for the MuJoCo v4 ids only; ``--entry-envs Hopper-v5=Hopper-v4`` (the default)
+trains them on Hopper-v5 with their Hopper-v4 hyperparameters.
 """
 
 import json
+import os
+import platform
 import resource
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import tyro
 
 MODES = ("vecenv", "forward", "reinforce", "ppo", "a2c")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
 class Args:
-    envs: list[str] = field(default_factory=lambda: ["CartPole-v1", "Acrobot-v1", "LunarLander-v3"])
+    envs: list[str] = field(default_factory=lambda: ["CartPole-v1", "Acrobot-v1", "LunarLander-v3", "Hopper-v5"])
     """Gymnasium env ids"""
-    n_envs: list[int] = field(default_factory=lambda: [8, 16, 16])
-    """Parallel envs for each env id (same order); (c)-(e) use their config's n_envs if it differs"""
+    n_envs: list[int] = field(default_factory=lambda: [8, 16, 16, 8])
+    """Parallel envs of (a) and (b) for each env id (same order); (c)-(e) use their zoo entry's n_envs"""
+    entry_envs: list[str] = field(default_factory=lambda: ["Hopper-v5=Hopper-v4"])
+    """ENV=ENTRY: train PPO and A2C on ENV with their zoo hyperparameters for ENTRY"""
+    out_dir: str = "docs/results/throughput"
+    """One JSON file of measurements per env goes here"""
     steps: int = 50_000
     """Env steps per measurement"""
     repeats: int = 3
@@ -50,7 +65,19 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def _measure(mode: str, env_id: str, n_envs: int, steps: int, seed: int) -> dict:
+def _borrowed_entry_config(algo: str, env_id: str, entry_env: str) -> str:
+    """:return: A YAML file whose entry for ``env_id`` is ``algo``'s rl_zoo3 entry for ``entry_env``"""
+    import yaml
+
+    from sb3_reinforce.zoo import zoo_entry
+
+    entry, _, _ = zoo_entry(algo, entry_env)
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as file:
+        yaml.safe_dump({env_id: dict(entry)}, file)
+    return file.name
+
+
+def _measure(mode: str, env_id: str, n_envs: int, steps: int, seed: int, entry_env: str | None = None) -> dict:
     """Runs in a fresh process: one measurement."""
     import numpy as np
     import torch as th
@@ -83,7 +110,8 @@ def _measure(mode: str, env_id: str, n_envs: int, steps: int, seed: int) -> dict
     else:
         from sb3_reinforce.zoo import make_model
 
-        model = make_model(mode, env_id, seed=seed)
+        config = _borrowed_entry_config(mode, env_id, entry_env) if entry_env and mode in ("ppo", "a2c") else None
+        model = make_model(mode, env_id, seed=seed, config=config)
         start = time.perf_counter()
         model.learn(steps)
         seconds = time.perf_counter() - start
@@ -101,55 +129,66 @@ def _measure(mode: str, env_id: str, n_envs: int, steps: int, seed: int) -> dict
             "n_envs": n_envs}  # fmt: skip
 
 
-def _run_in_subprocess(mode: str, env_id: str, n_envs: int, steps: int, seed: int) -> dict:
-    spec = json.dumps(dict(mode=mode, env_id=env_id, n_envs=n_envs, steps=steps, seed=seed))
+def _run_in_subprocess(mode: str, env_id: str, n_envs: int, steps: int, seed: int, entry_env: str | None = None) -> dict:
+    spec = json.dumps(dict(mode=mode, env_id=env_id, n_envs=n_envs, steps=steps, seed=seed, entry_env=entry_env))
     out = subprocess.run([sys.executable, __file__, "--worker", spec], capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"{mode} on {env_id} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _machine() -> dict:
+    import gymnasium
+    import stable_baselines3
+    import torch
+
+    commit = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], capture_output=True, text=True, cwd=ROOT)
+    return {
+        "commit": commit.stdout.strip() or None,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "stable_baselines3": stable_baselines3.__version__,
+        "gymnasium": gymnasium.__version__,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": 1,
+    }
+
+
 def main(args: Args) -> None:
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     if args.memory_steps > 0:
-        print(f"Peak RSS of a {args.memory_steps}-step CartPole-v1 run (fresh process each, 1 torch thread)\n")
-        print("| algo | peak RSS (MB) | steps/s |\n|---|---|---|")
-        for mode in ("reinforce", "ppo"):
-            result = _run_in_subprocess(mode, "CartPole-v1", 8, args.memory_steps, 0)
-            print(f"| {mode} | {result['peak_rss_mb']:.0f} | {result['steps_per_s']:.0f} |", flush=True)
+        memory = {mode: _run_in_subprocess(mode, "CartPole-v1", 8, args.memory_steps, 0) for mode in ("reinforce", "ppo")}
+        path = out_dir / "memory_CartPole-v1.json"
+        path.write_text(json.dumps({"steps": args.memory_steps, "machine": _machine(), "runs": memory}, indent=1))
+        print(f"wrote {path}")
         return
 
+    entry_envs = dict(item.split("=", 1) for item in args.entry_envs)
+    todo = [
+        (env_id, n_envs)
+        for env_id, n_envs in zip(args.envs, args.n_envs, strict=True)
+        if not (out_dir / f"{env_id}.json").exists()
+    ]
     results: dict[tuple[str, str], list[dict]] = {}
     for repeat in range(args.repeats):
-        for env_id, n_envs in zip(args.envs, args.n_envs, strict=True):
+        for env_id, n_envs in todo:
             for mode in args.modes:
-                result = _run_in_subprocess(mode, env_id, n_envs, args.steps, seed=repeat)
+                result = _run_in_subprocess(mode, env_id, n_envs, args.steps, repeat, entry_envs.get(env_id))
                 results.setdefault((env_id, mode), []).append(result)
                 print(f"# repeat {repeat} {env_id} {mode}: {result['steps_per_s']:.0f} steps/s", file=sys.stderr, flush=True)
-
-    print(f"Env steps per second, median of {args.repeats} interleaved repeats of {args.steps} steps, 1 torch thread\n")
-    for env_id in args.envs:
-        median = {
-            mode: statistics.median(r["steps_per_s"] for r in results[(env_id, mode)])
-            for mode in args.modes
-            if (env_id, mode) in results
+    for env_id, _ in todo:
+        path = out_dir / f"{env_id}.json"
+        record = {
+            "env": env_id,
+            "steps": args.steps,
+            "repeats": args.repeats,
+            "entry_env": entry_envs.get(env_id),
+            "machine": _machine(),
+            "measurements": {mode: results[(env_id, mode)] for mode in args.modes},
         }
-        print(
-            f"### {env_id}\n\n| what | n_envs | steps/s (median) | min-max | used steps/s (median) | peak RSS (MB) |\n"
-            "|---|---|---|---|---|---|"
-        )
-        for mode in args.modes:
-            runs = results[(env_id, mode)]
-            fps = [r["steps_per_s"] for r in runs]
-            used = statistics.median(r.get("used_steps_per_s", r["steps_per_s"]) for r in runs)
-            print(
-                f"| ({'abcde'[MODES.index(mode)]}) {mode} | {runs[0]['n_envs']} | {median[mode]:.0f} | "
-                f"{min(fps):.0f}-{max(fps):.0f} | {used:.0f} | {max(r['peak_rss_mb'] for r in runs):.0f} |"
-            )
-        if "reinforce" in median:
-            ratios = [f"(c)/{label} = {median['reinforce'] / median[mode]:.2f}" for label, mode in
-                      [("(b)", "forward"), ("(d)", "ppo"), ("(e)", "a2c")] if mode in median]  # fmt: skip
-            print("\nratios: " + ", ".join(ratios))
-        print()
+        path.write_text(json.dumps(record, indent=1))
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":
