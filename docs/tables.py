@@ -183,8 +183,8 @@ def defaults_table(directory: Path) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for path in sorted(directory.glob("*.json")):
         run = json.loads(path.read_text())
-        key = (run["env"], run["return_type"], run["baseline"], run["normalize_advantage"], run["learning_rate"])
-        groups[(*key, run["n_episodes"])].append(run)
+        setting = ("return_type", "baseline", "normalize_advantage", "learning_rate", "n_episodes")
+        groups[(run["env"], *(run[name] for name in setting))].append(run)
     lines = [
         "| env | return_type | baseline | normalize | lr | N | seeds | final eval (mean ± std) | worst seed | "
         "last-100 train mean | s/run (median) |",

@@ -1,0 +1,96 @@
+"""docs/tables.py: the tables of README.md and docs/ are rendered from result files; check each kind on
+hand-made files with hand-computed numbers."""
+
+import csv
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tables():
+    spec = importlib.util.spec_from_file_location("tables", ROOT / "docs" / "tables.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _row(table: str, first_cell: str) -> list[str]:
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if cells[0] == first_cell:
+            return cells
+    raise AssertionError(f"no row {first_cell!r} in\n{table}")
+
+
+def _measurement(fps: float, used: float, rss: float, n_envs: int) -> dict:
+    return {"steps_per_s": fps, "used_steps_per_s": used, "peak_rss_mb": rss, "n_envs": n_envs}
+
+
+def test_throughput_table_medians_and_ratios(tables, tmp_path):
+    record = {
+        "env": "CartPole-v1",
+        "steps": 50_000,
+        "repeats": 3,
+        "entry_env": None,
+        "machine": {"commit": "abc1234", "torch_threads": 1},
+        "measurements": {
+            "forward": [_measurement(f, f, 300, 8) for f in (1000, 3000, 2000)],
+            "reinforce": [_measurement(f, f / 2, r, 8) for f, r in ((8000, 390), (6000, 400), (9000, 395))],
+            "ppo": [_measurement(f, f, 380, 8) for f in (2000, 2000, 5000)],
+        },
+    }
+    path = tmp_path / "CartPole-v1.json"
+    path.write_text(json.dumps(record))
+    table = tables.throughput_table(path)
+    # medians: forward 2000, reinforce 8000 (used 4000), ppo 2000
+    assert _row(table, "(c) reinforce") == ["(c) reinforce", "8", "8,000", "6,000-9,000", "4,000", "400"]
+    assert "Ratios of steps/s: (c)/(b) = 4.00, (c)/(d) = 4.00." in table
+    assert "Of used steps/s: (c)/(b) = 2.00, (c)/(d) = 2.00." in table
+    assert "commit abc1234" in table
+
+
+def test_defaults_table_groups_seeds(tables, tmp_path):
+    setting = dict(return_type="total", baseline="mean", normalize_advantage=True, learning_rate=0.003, n_episodes=8)
+    for seed, final, train, seconds in ((0, 500.0, 200.0, 4.0), (1, 400.0, 100.0, 6.0), (2, 450.0, 150.0, 5.0)):
+        run = dict(env="CartPole-v1", seed=seed, final_eval=final, last_100_train=train, train_seconds=seconds)
+        (tmp_path / f"run{seed}.json").write_text(json.dumps({**run, **setting}))
+    other = dict(setting, baseline="none")
+    run = dict(env="CartPole-v1", seed=0, final_eval=10.0, last_100_train=9.0, train_seconds=1.0)
+    (tmp_path / "other.json").write_text(json.dumps({**run, **other}))
+    lines = [line for line in tables.defaults_table(tmp_path).splitlines() if line.startswith("| CartPole")]
+    # "none" sorts before "mean"; mean 450, sample std 50, worst 400, train mean 150, median seconds 5
+    assert lines[0].split(" | ")[2] == "none"
+    assert lines[1] == "| CartPole-v1 | total | mean | True | 0.003 | 8 | 3 | 450.0 ± 50.0 | 400.0 | 150.0 | 5.0 |"
+
+
+def test_variance_table_one_column_pair_per_policy(tables, tmp_path):
+    path = tmp_path / "variance.csv"
+    with open(path, "w", newline="") as file:
+        columns = ["policy", "return_type", "baseline", "mean_return", "relative_variance", "snr"]
+        writer = csv.DictWriter(file, fieldnames=columns)
+        writer.writeheader()
+        for policy, mean_return in (("initial", 22.0), ("a/model.zip", 135.4)):
+            writer.writerow(dict(policy=policy, return_type="total", baseline="none", mean_return=mean_return,
+                                 relative_variance=1.0, snr=0.5))  # fmt: skip
+            writer.writerow(dict(policy=policy, return_type="total", baseline="mean", mean_return=mean_return,
+                                 relative_variance=0.25 if policy == "initial" else 0.0123456, snr=2.0))  # fmt: skip
+    table = tables.variance_table(path)
+    assert "SNR, checkpoint 1 (return 135)" in table.splitlines()[0]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines() if "| total |" in line]
+    assert rows == [["total", "none", "1", "0.5", "1", "0.5"], ["total", "mean", "0.25", "2", "0.0123", "2"]]
+    assert "checkpoint 1: `a/model.zip`" in table
+
+
+def test_memory_table_ratio(tables, tmp_path):
+    path = tmp_path / "memory.json"
+    runs = {"reinforce": _measurement(40_000, 40_000, 420, 8), "ppo": _measurement(7_000, 7_000, 400, 8)}
+    path.write_text(json.dumps({"steps": 1_000_000, "machine": {"commit": "abc1234"}, "runs": runs}))
+    table = tables.memory_table(path)
+    assert _row(table, "reinforce") == ["reinforce", "420", "40,000"]
+    assert "REINFORCE's peak RSS is PPO's +5.0%." in table
