@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The trials docs/zoo.md and docs/mujoco.md quote in their "what was tried" sections. Each trial file
+# docs/results/trials/<name>.yml holds the entries it tries (zoo_configs/reinforce.yml's format); its runs go to
+# docs/results/trials/<name>/<env>/. compare resumes a run whose result file came from the same entry, so an
+# interrupted run of this script continues where it stopped.
+#
+#     bash benchmarks/trials.sh              # every trial below, one run at a time
+#     bash benchmarks/trials.sh pendulum-lin # the trials whose name contains this
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SB3_REINFORCE=${SB3_REINFORCE:-sb3-reinforce}
+RESULTS=${RESULTS:-docs/results/trials}
+ONLY=${1:-}
+trial() {  # trial NAME ENV SEEDS EVAL_FREQ EVAL_EPISODES FINAL_EPISODES
+    local name=$1 env=$2 seeds=$3
+    [[ -z "$ONLY" || "$name" == *"$ONLY"* ]] || return 0
+    # shellcheck disable=SC2086  # $seeds is a list of words
+    $SB3_REINFORCE compare --env "$env" --algos reinforce --seeds $seeds --eval-freq "$4" --n-eval-episodes "$5" \
+        --final-eval-episodes "$6" --workers 1 --config "docs/results/trials/$name.yml" --out-dir "$RESULTS/$name" ||
+        echo "trial $name on $env had failures"
+}
+# MuJoCo: the template on the envs whose entries change it, and HalfCheetah's settings on Humanoid (seed 0, as mujoco.sh)
+trial template HalfCheetah-v5 0 100000 5 10
+trial template Swimmer-v5 0 100000 5 10
+trial template Ant-v5 0 100000 5 10
+trial halfcheetah-settings Humanoid-v5 0 100000 5 10
+# Pendulum-v1 and LunarLander-v3: 3 seeds, evaluated as in docs/zoo.md's verification
+trial pendulum-lin Pendulum-v1 "0 1 2" 100000 10 100
+trial pendulum-n8 Pendulum-v1 "0 1 2" 100000 10 100
+trial lunarlander-value LunarLander-v3 "0 1 2" 250000 10 100
+trial lunarlander-value-n32 LunarLander-v3 "0 1 2" 250000 10 100
