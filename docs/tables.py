@@ -9,7 +9,8 @@ typed by hand. A table lives between two markers that say where its numbers come
 Kinds:
 
 - ``compare DIR [THRESHOLD]``: the summary table of an ``sb3-reinforce compare`` run, from ``DIR/curves.csv``
-  (the same rows as ``DIR/summary.md``: final eval mean ± sample std, IQM, steps and seconds to the threshold, fps);
+  (the same rows as ``DIR/summary.md``: final eval mean ± sample std, IQM, steps and seconds to the threshold, fps),
+  or a line that says the comparison has not run yet;
 - ``sample_efficiency DIR [GLOB]``: steps to the threshold and final evals of ``benchmarks/sample_efficiency.py``
   runs, one row per setting, from the JSON files ``DIR/GLOB``;
 - ``json FILE``: a table a benchmark script wrote as JSON (``{"columns": [...], "rows": [[...], ...]}``);
@@ -72,6 +73,8 @@ def read_curves(path: Path) -> dict[tuple[str, int], np.ndarray]:
 
 
 def compare_table(directory: Path, threshold: float | None = None) -> str:
+    if not (directory / "curves.csv").is_file():
+        return f"Not run yet: `{directory.relative_to(ROOT)}/curves.csv` does not exist."
     runs = read_curves(directory / "curves.csv")
     algos = list(dict.fromkeys(algo for algo, _ in runs))
     header = ["algo", "seeds", "final eval (mean ± std)", "final eval IQM [95% CI]"]

@@ -94,3 +94,8 @@ def test_memory_table_ratio(tables, tmp_path):
     table = tables.memory_table(path)
     assert _row(table, "reinforce") == ["reinforce", "420", "40,000"]
     assert "REINFORCE's peak RSS is PPO's +5.0%." in table
+
+
+def test_compare_table_says_when_a_comparison_has_not_run(tables):
+    directory = tables.ROOT / "docs" / "results" / "no-such-comparison"
+    assert tables.compare_table(directory) == "Not run yet: `docs/results/no-such-comparison/curves.csv` does not exist."
