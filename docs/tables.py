@@ -14,7 +14,8 @@ Kinds:
 - ``sample_efficiency DIR [GLOB]``: steps to the threshold and final evals of ``benchmarks/sample_efficiency.py``
   runs, one row per setting, from the JSON files ``DIR/GLOB``;
 - ``json FILE``: a table a benchmark script wrote as JSON (``{"columns": [...], "rows": [[...], ...]}``);
-- ``mujoco DIR``: one row per env of ``DIR/<env>/curves.csv`` beside Tianshou's REINFORCE figures;
+- ``mujoco DIR [V4DIR]``: one row per env of ``DIR/<env>/curves.csv`` beside Tianshou's REINFORCE figures, and
+  with ``V4DIR`` each algo's final evals in the comparisons ``V4DIR/<env>-v4/curves.csv`` where they exist;
 - ``defaults DIR``: the runs of ``benchmarks/defaults_sweep.py`` in ``DIR``, one row per env and setting;
 - ``variance FILE``: ``sb3-reinforce variance``'s ``variance.csv``: each combination's variance relative to
   ``total``/``none`` and its signal-to-noise ratio, at each measured policy;
@@ -156,27 +157,52 @@ def _runs_match_entry(env_dir: Path) -> bool:
     return bool(results) and all(run.get("entry_value") == entries.get(env_dir.name) for run in results)
 
 
-def mujoco_table(directory: Path) -> str:
-    lines = [
-        "| env | steps | seeds | final eval (mean ± std) | worst seed | Tianshou 3M | Tianshou 10M | reaches |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+def _final_evals(curves_path: Path) -> dict[str, np.ndarray]:
+    """:return: Each algo's final evaluations over its seeds, from a comparison's ``curves.csv``"""
+    finals: dict[str, list[float]] = defaultdict(list)
+    for (algo, _), curve in read_curves(curves_path).items():
+        finals[algo].append(curve[-1, 2])
+    return {algo: np.array(values) for algo, values in finals.items()}
+
+
+def _mean_std_seeds(finals: np.ndarray | None) -> str:
+    if finals is None:
+        return "—"
+    mean, std = stats.mean_std(finals)
+    return f"{mean:.1f} ± {std:.1f} ({len(finals)})"
+
+
+def mujoco_table(directory: Path, comparisons: Path | None = None) -> str:
+    """
+    One row per env of ``directory/<env>-v5/``; with ``comparisons``, also the final evals of each algo in
+    ``comparisons/<env>-v4/curves.csv`` (the v4 ids, for which rl_zoo3 has PPO and A2C entries), where it exists.
+    """
+    header = "| env | steps | seeds | final eval (mean ± std) | worst seed | Tianshou 3M | Tianshou 10M | reaches |"
+    algos = ("reinforce", "ppo", "a2c")
+    if comparisons is not None:
+        header += "".join(f" {algo}, v4 id, 1M: mean ± std (seeds) |" for algo in algos)
+    lines = [header, "|" + "---|" * header.count(" |")]
     for name, (three, ten) in TIANSHOU.items():
+        extra = ""
+        v4 = comparisons / f"{name}-v4" / "curves.csv" if comparisons is not None else None
+        if v4 is not None:
+            finals = _final_evals(v4) if v4.is_file() else {}
+            extra = "".join(f" {_mean_std_seeds(finals.get(algo))} |" for algo in algos)
         curves_path = directory / f"{name}-v5" / "curves.csv"
         if not curves_path.is_file():
-            lines.append(f"| {name}-v5 | — | 0 | not run yet | — | {three} | {ten} | — |")
+            lines.append(f"| {name}-v5 | — | 0 | not run yet | — | {three} | {ten} | — |{extra}")
             continue
         curves = list(read_curves(curves_path).values())
         if not _runs_match_entry(directory / f"{name}-v5"):
-            lines.append(f"| {name}-v5 | — | 0 | not run yet with the current entry | — | {three} | {ten} | — |")
+            lines.append(f"| {name}-v5 | — | 0 | not run yet with the current entry | — | {three} | {ten} | — |{extra}")
             continue
-        finals = np.array([curve[-1, 2] for curve in curves])
-        mean, std = stats.mean_std(finals)
+        finals_v5 = np.array([curve[-1, 2] for curve in curves])
+        mean, std = stats.mean_std(finals_v5)
         steps = int(np.median([curve[-1, 0] for curve in curves]))
         verdict = "the 10M figure" if mean >= ten else "the 3M figure" if mean >= three else "neither"
         lines.append(
-            f"| {name}-v5 | {steps / 1e6:.1f}M | {len(curves)} | {mean:.1f} ± {std:.1f} | {finals.min():.1f} | "
-            f"{three} | {ten} | {verdict} |"
+            f"| {name}-v5 | {steps / 1e6:.1f}M | {len(curves)} | {mean:.1f} ± {std:.1f} | {finals_v5.min():.1f} | "
+            f"{three} | {ten} | {verdict} |{extra}"
         )
     return "\n".join(lines)
 
@@ -286,7 +312,7 @@ def render(spec: str) -> str:
     if kind == "json":
         return json_table(ROOT / args[0])
     if kind == "mujoco":
-        return mujoco_table(ROOT / args[0])
+        return mujoco_table(ROOT / args[0], ROOT / args[1] if len(args) > 1 else None)
     if kind == "defaults":
         return defaults_table(ROOT / args[0])
     if kind == "variance":

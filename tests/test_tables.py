@@ -99,3 +99,18 @@ def test_memory_table_ratio(tables, tmp_path):
 def test_compare_table_says_when_a_comparison_has_not_run(tables):
     directory = tables.ROOT / "docs" / "results" / "no-such-comparison"
     assert tables.compare_table(directory) == "Not run yet: `docs/results/no-such-comparison/curves.csv` does not exist."
+
+
+def test_mujoco_table_adds_the_v4_comparison_where_it_ran(tables, tmp_path):
+    comparison = tmp_path / "v4" / "Hopper-v4"
+    comparison.mkdir(parents=True)
+    rows = ["algo,seed,timesteps,seconds,eval_mean"]
+    for algo, finals in (("reinforce", (1000.0, 2000.0)), ("ppo", (900.0, 1100.0, 1000.0))):
+        for seed, final in enumerate(finals):
+            rows += [f"{algo},{seed},0,0.0,10.0", f"{algo},{seed},1000000,100.0,{final}"]
+    (comparison / "curves.csv").write_text("\n".join(rows) + "\n")
+    table = tables.mujoco_table(tmp_path / "v5", tmp_path / "v4")
+    # reinforce: mean 1500, sample std 707.1; ppo: 1000 ± 100; no a2c runs
+    assert _row(table, "Hopper-v5")[-3:] == ["1500.0 ± 707.1 (2)", "1000.0 ± 100.0 (3)", "—"]
+    assert _row(table, "Walker2d-v5")[-3:] == ["—", "—", "—"]
+    assert _row(table, "Hopper-v5")[3] == "not run yet"
