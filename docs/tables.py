@@ -305,6 +305,9 @@ def memory_table(path: Path) -> str:
 
 def render(spec: str) -> str:
     kind, *args = spec.split()
+    source = ROOT / args[0] if args else None
+    if kind in ("defaults", "throughput", "memory", "json", "variance") and source is not None and not source.exists():
+        return f"Not run yet: `{args[0]}` does not exist."
     if kind == "compare":
         return compare_table(ROOT / args[0], float(args[1]) if len(args) > 1 else None)
     if kind == "sample_efficiency":

@@ -114,3 +114,7 @@ def test_mujoco_table_adds_the_v4_comparison_where_it_ran(tables, tmp_path):
     assert _row(table, "Hopper-v5")[-3:] == ["1500.0 ± 707.1 (2)", "1000.0 ± 100.0 (3)", "—"]
     assert _row(table, "Walker2d-v5")[-3:] == ["—", "—", "—"]
     assert _row(table, "Hopper-v5")[3] == "not run yet"
+
+
+def test_a_table_whose_files_are_missing_says_so(tables):
+    assert tables.render("throughput docs/results/no-such.json") == "Not run yet: `docs/results/no-such.json` does not exist."
