@@ -25,7 +25,7 @@ Kinds:
     python docs/tables.py           # rewrite the tables in place (make docs-tables)
     python docs/tables.py --check   # exit 1 if a table differs from what its files give (CI)
 
-Every ± in these tables is the sample standard deviation (ddof=1) over seeds.
+Every ± in these tables is the sample standard deviation (ddof=1) over seeds; a single seed shows its value alone.
 """
 
 import csv
@@ -62,6 +62,12 @@ def _number(value: float, digits: int) -> str:
     return "never" if not np.isfinite(value) else f"{value:,.{digits}f}"
 
 
+def _mean_std(values) -> str:
+    """:return: ``mean ± sample std`` over seeds; the mean alone for one seed (a std needs two)"""
+    mean, std = stats.mean_std(values)
+    return f"{mean:.1f}" if len(values) == 1 else f"{mean:.1f} ± {std:.1f}"
+
+
 def read_curves(path: Path) -> dict[tuple[str, int], np.ndarray]:
     """:return: Each run's evaluations, rows ``(timesteps, seconds, eval_mean)``, by ``(algo, seed)``"""
     runs: dict[tuple[str, int], list[list[float]]] = defaultdict(list)
@@ -86,9 +92,8 @@ def compare_table(directory: Path, threshold: float | None = None) -> str:
     for algo in algos:
         curves = [curve for (name, _), curve in runs.items() if name == algo]
         finals = np.array([curve[-1, 2] for curve in curves])
-        mean, std = stats.mean_std(finals)
         low, high = stats.bootstrap_ci(finals, stats.iqm)
-        cells = [algo, str(len(curves)), f"{mean:.1f} ± {std:.1f}", f"{float(stats.iqm(finals)):.1f} [{low:.1f}, {high:.1f}]"]
+        cells = [algo, str(len(curves)), _mean_std(finals), f"{float(stats.iqm(finals)):.1f} [{low:.1f}, {high:.1f}]"]
         if threshold is not None:
             for column, digits in ((0, 0), (1, 2)):
                 times = [stats.steps_to_threshold(curve[:, column], curve[:, 2], threshold) for curve in curves]
@@ -123,7 +128,6 @@ def sample_efficiency_table(directory: Path, pattern: str = "*.json") -> str:
         median, _ = stats.median_to_threshold(times)
         per_seed = " ".join(f"{t / 1000:.0f}" if np.isfinite(t) else f">{budget // 1000}" for t in times)
         finals = [run["final_eval"] for run in runs]
-        mean, std = stats.mean_std(finals)
         cells = [
             "Subset" if vec_env == "subset" else "all envs",
             return_type,
@@ -132,7 +136,7 @@ def sample_efficiency_table(directory: Path, pattern: str = "*.json") -> str:
             str(n_episodes),
             str(len(runs)),
             f"{_number(median, 0)} ({per_seed})",
-            f"{mean:.1f} ± {std:.1f}",
+            _mean_std(finals),
             f"{min(finals):.1f}",
             f"{statistics.mean(run['discarded_frac'] for run in runs):.0%}",
         ]
@@ -168,8 +172,7 @@ def _final_evals(curves_path: Path) -> dict[str, np.ndarray]:
 def _mean_std_seeds(finals: np.ndarray | None) -> str:
     if finals is None:
         return "—"
-    mean, std = stats.mean_std(finals)
-    return f"{mean:.1f} ± {std:.1f} ({len(finals)})"
+    return f"{_mean_std(finals)} ({len(finals)})"
 
 
 def mujoco_table(directory: Path, comparisons: Path | None = None) -> str:
@@ -197,11 +200,11 @@ def mujoco_table(directory: Path, comparisons: Path | None = None) -> str:
             lines.append(f"| {name}-v5 | — | 0 | not run yet with the current entry | — | {three} | {ten} | — |{extra}")
             continue
         finals_v5 = np.array([curve[-1, 2] for curve in curves])
-        mean, std = stats.mean_std(finals_v5)
+        mean = float(finals_v5.mean())
         steps = int(np.median([curve[-1, 0] for curve in curves]))
         verdict = "the 10M figure" if mean >= ten else "the 3M figure" if mean >= three else "neither"
         lines.append(
-            f"| {name}-v5 | {steps / 1e6:.1f}M | {len(curves)} | {mean:.1f} ± {std:.1f} | {finals_v5.min():.1f} | "
+            f"| {name}-v5 | {steps / 1e6:.1f}M | {len(curves)} | {_mean_std(finals_v5)} | {finals_v5.min():.1f} | "
             f"{three} | {ten} | {verdict} |{extra}"
         )
     return "\n".join(lines)
@@ -222,11 +225,10 @@ def defaults_table(directory: Path) -> str:
     for key in sorted(groups, key=lambda k: (k[0], order[k[1]], order[k[2]], k[3], k[4], k[5])):
         runs = groups[key]
         finals = [run["final_eval"] for run in runs]
-        mean, std = stats.mean_std(finals)
         env, return_type, baseline, normalize, lr, n_episodes = key
         cells = [
             env, return_type, baseline, str(normalize), f"{lr:g}", str(n_episodes), str(len(runs)),
-            f"{mean:.1f} ± {std:.1f}", f"{min(finals):.1f}", f"{statistics.mean(r['last_100_train'] for r in runs):.1f}",
+            _mean_std(finals), f"{min(finals):.1f}", f"{statistics.mean(r['last_100_train'] for r in runs):.1f}",
             f"{statistics.median(r['train_seconds'] for r in runs):.1f}",
         ]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
