@@ -49,6 +49,8 @@ class Args:
     """return_type values"""
     baselines: list[str] = field(default_factory=lambda: ["leave_one_out"])
     """baseline values"""
+    critic_batch_size: int = 64
+    """The critic's minibatch (baseline "value" only; REINFORCE's default is 64)"""
     eval_freq: int = 1_000
     """Evaluate every this many env steps until the threshold is reached"""
     eval_episodes: int = 10
@@ -59,10 +61,13 @@ class Args:
     """One JSON file per run goes to <out-dir>/<env>/"""
 
 
-def run_name(env: str, vec_env: str, lr: str, n_episodes: int, seed: int, return_type: str, baseline: str) -> str:
+def run_name(
+    env: str, vec_env: str, lr: str, n_episodes: int, seed: int, return_type: str, baseline: str, critic_batch_size: int = 64
+) -> str:
     # The class defaults' runs keep the short name
     estimator = "" if (return_type, baseline) == ("reward_to_go", "leave_one_out") else f"_{return_type}_{baseline}"
-    return f"{env}_{vec_env}_lr{lr}_N{n_episodes}{estimator}_seed{seed}"
+    critic = f"_cbs{critic_batch_size}" if baseline == "value" and critic_batch_size != 64 else ""
+    return f"{env}_{vec_env}_lr{lr}_N{n_episodes}{estimator}{critic}_seed{seed}"
 
 
 def train_one(spec: dict) -> dict:
@@ -111,6 +116,7 @@ def train_one(spec: dict) -> dict:
         n_episodes=spec["n_episodes"],
         return_type=spec.get("return_type", "reward_to_go"),
         baseline=spec.get("baseline", "leave_one_out"),
+        critic_batch_size=spec.get("critic_batch_size", 64),
         seed=seed,
         policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64])),
     )
@@ -136,7 +142,8 @@ def main(args: Args) -> None:
     rows: dict[tuple, list[dict]] = {}
     grid = product(args.vec_env, args.return_types, args.baselines, args.learning_rates, args.n_episodes, args.seeds)
     for vec_env, return_type, baseline, lr, n_episodes, seed in grid:
-        path = out / f"{run_name(args.env, vec_env, lr, n_episodes, seed, return_type, baseline)}.json"
+        name = run_name(args.env, vec_env, lr, n_episodes, seed, return_type, baseline, args.critic_batch_size)
+        path = out / f"{name}.json"
         if not path.exists():
             spec = dict(asdict(args), learning_rate=lr, n_episodes=n_episodes, seed=seed)
             for key in ("seeds", "learning_rates", "vec_env", "out_dir", "return_types", "baselines"):

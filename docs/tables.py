@@ -114,6 +114,7 @@ def sample_efficiency_table(directory: Path, pattern: str = "*.json") -> str:
             run.get("baseline", "leave_one_out"),
             run["learning_rate"],
             run["n_episodes"],
+            run.get("critic_batch_size", 64) if run.get("baseline") == "value" else None,
         )
         groups[key].append(run)
     lines = [
@@ -121,7 +122,7 @@ def sample_efficiency_table(directory: Path, pattern: str = "*.json") -> str:
         "final eval (mean ± std) | worst seed | discarded |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (vec_env, return_type, baseline, lr, n_episodes), runs in groups.items():
+    for (vec_env, return_type, baseline, lr, n_episodes, critic_batch_size), runs in groups.items():
         runs.sort(key=lambda run: run["seed"])
         budget = runs[0]["timesteps"]
         times = [run["steps_to_threshold"] if run["steps_to_threshold"] is not None else np.inf for run in runs]
@@ -131,7 +132,7 @@ def sample_efficiency_table(directory: Path, pattern: str = "*.json") -> str:
         cells = [
             "Subset" if vec_env == "subset" else "all envs",
             return_type,
-            baseline,
+            baseline if critic_batch_size in (None, 64) else f"{baseline} (critic minibatch {critic_batch_size})",
             lr,
             str(n_episodes),
             str(len(runs)),
