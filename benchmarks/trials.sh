@@ -4,16 +4,17 @@
 # docs/results/trials/<name>/<env>/. compare resumes a run whose result file came from the same entry, so an
 # interrupted run of this script continues where it stopped.
 #
-#     bash benchmarks/trials.sh              # every trial below, one run at a time
-#     bash benchmarks/trials.sh pendulum-lin # the trials whose name contains this
+#     bash benchmarks/trials.sh                # every trial below, one run at a time
+#     bash benchmarks/trials.sh 'pendulum-*'   # the trials whose name matches this pattern
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SB3_REINFORCE=${SB3_REINFORCE:-sb3-reinforce}
 RESULTS=${RESULTS:-docs/results/trials}
-ONLY=${1:-}
+PATTERN=${1:-*}
 trial() {  # trial NAME ENV SEEDS EVAL_FREQ EVAL_EPISODES FINAL_EPISODES
     local name=$1 env=$2 seeds=$3
-    [[ -z "$ONLY" || "$name" == *"$ONLY"* ]] || return 0
+    # shellcheck disable=SC2053  # $PATTERN is a glob
+    [[ "$name" == $PATTERN ]] || return 0
     # shellcheck disable=SC2086  # $seeds is a list of words
     $SB3_REINFORCE compare --env "$env" --algos reinforce --seeds $seeds --eval-freq "$4" --n-eval-episodes "$5" \
         --final-eval-episodes "$6" --workers 1 --config "docs/results/trials/$name.yml" --out-dir "$RESULTS/$name" ||
