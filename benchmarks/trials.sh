@@ -28,5 +28,7 @@ trial halfcheetah-settings Humanoid-v5 0 100000 5 10
 # Pendulum-v1 and LunarLander-v3: 3 seeds, evaluated as in docs/zoo.md's verification
 trial pendulum-lin Pendulum-v1 "0 1 2" 100000 10 100
 trial pendulum-n8 Pendulum-v1 "0 1 2" 100000 10 100
+trial pendulum-lr2e-3 Pendulum-v1 "0 1 2" 100000 10 100
+trial pendulum-lr3e-3 Pendulum-v1 "0 1 2" 100000 10 100
 trial lunarlander-value LunarLander-v3 "0 1 2" 250000 10 100
 trial lunarlander-value-n32 LunarLander-v3 "0 1 2" 250000 10 100
