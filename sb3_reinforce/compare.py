@@ -200,7 +200,8 @@ class EvalCurveCallback(BaseCallback):
 
     def _evaluate(self, n_episodes: int | None = None) -> None:
         began = time.perf_counter()
-        seconds = began - self._start - self._eval_seconds
+        # The step-0 evaluation comes before any training: its clock is 0, not the microseconds since _start
+        seconds = began - self._start - self._eval_seconds if self.curve else 0.0
         if self.model.get_vec_normalize_env() is not None:
             sync_envs_normalization(self.training_env, self.eval_env)
         mean, std = evaluate_policy(
@@ -469,7 +470,7 @@ def write_curves_csv(runs: list[dict[str, Any]], path: Path) -> None:
         writer.writerow(CURVE_COLUMNS)
         for run in runs:
             for timesteps, seconds, mean, std in run["curve"]:
-                writer.writerow([run["algo"], run["seed"], timesteps, f"{seconds:.3f}", f"{mean:.4g}", f"{std:.4g}"])
+                writer.writerow([run["algo"], run["seed"], timesteps, f"{seconds:.6f}", f"{mean:.10g}", f"{std:.10g}"])
 
 
 def _number(value: float, digits: int) -> str:

@@ -270,3 +270,25 @@ def test_summary_names_algos_whose_schedules_end_at_another_budget():
     assert "every algo runs 100,000 env steps" in notes
     assert "a2c: its zoo budget is 500,000 steps and its schedules (learning_rate) anneal" in notes
     assert "ppo:" not in notes and "reinforce:" not in notes
+
+
+@pytest.mark.slow  # trains in worker processes
+def test_the_docs_table_of_a_comparison_agrees_with_its_summary(tiny_comparison):
+    # docs/tables.py renders from curves.csv, summary.md from the runs themselves: the same numbers either way
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tables", Path(__file__).resolve().parents[1] / "docs" / "tables.py")
+    assert spec is not None and spec.loader is not None
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+
+    def rows(text: str) -> dict[str, list[str]]:
+        cells = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in text.splitlines()]
+        return {row[0]: row for row in cells if row[0] in ("reinforce", "ppo", "a2c")}
+
+    rendered = rows(tables.compare_table(tiny_comparison, 30.0))
+    summary = rows((tiny_comparison / "summary.md").read_text())
+    assert rendered.keys() == summary.keys() == {"reinforce", "ppo", "a2c"}
+    for algo in rendered:
+        # final eval, IQM [CI], steps and seconds to the threshold, fps (the seeds column differs: 2 vs 2/2)
+        assert rendered[algo][2:] == summary[algo][2:], algo
