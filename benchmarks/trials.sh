@@ -24,6 +24,7 @@ trial() {  # trial NAME ENV SEEDS EVAL_FREQ EVAL_EPISODES FINAL_EPISODES
 trial template HalfCheetah-v5 0 100000 5 10
 trial template Swimmer-v5 0 100000 5 10
 trial template Ant-v5 0 100000 5 10
+trial template Humanoid-v5 "0 1 2" 100000 5 10  # the template was Humanoid's first entry, verified over 3 seeds
 trial halfcheetah-settings Humanoid-v5 0 100000 5 10
 # Pendulum-v1 and LunarLander-v3: 3 seeds, evaluated as in docs/zoo.md's verification
 trial pendulum-lin Pendulum-v1 "0 1 2" 100000 10 100
