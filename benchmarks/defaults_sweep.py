@@ -11,6 +11,7 @@ interrupted sweep resumes. ``docs/tables.py`` renders the files into docs/defaul
 
 import itertools
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -97,6 +98,11 @@ def main(args: Args) -> None:
                 record = run(env_id, timesteps, seed, args.n_envs, setting)
                 path.write_text(json.dumps(record, indent=1))
                 print(f"{path.name}: final eval {record['final_eval']:.1f}", flush=True)
+    # Every run in --out-dir, as docs/defaults.md renders them
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
+    import tables
+
+    print(f"\n{tables.defaults_table(out_dir)}")
 
 
 if __name__ == "__main__":
