@@ -259,6 +259,9 @@ def test_worker_fault_ends_learn_with_an_error(vec_env_cls):
         quiet(lambda: model.learn(10_000))
     with time_limit(30), contextlib.suppress(BrokenPipeError, EOFError):
         env.close()  # the dead worker's pipe may raise: SB3's close() does not expect a dead worker
+    for process in env.processes:  # then close() never reached the healthy worker: end it, or it dies noisily at exit
+        process.terminate()
+        process.join(timeout=10)
 
 
 @pytest.mark.parametrize(
