@@ -111,7 +111,11 @@ def _measure(mode: str, env_id: str, n_envs: int, steps: int, seed: int, entry_e
         from sb3_reinforce.zoo import make_model
 
         config = _borrowed_entry_config(mode, env_id, entry_env) if entry_env and mode in ("ppo", "a2c") else None
-        model = make_model(mode, env_id, seed=seed, config=config)
+        try:
+            model = make_model(mode, env_id, seed=seed, config=config)
+        finally:
+            if config is not None:  # read while the model is built
+                os.unlink(config)
         start = time.perf_counter()
         model.learn(steps)
         seconds = time.perf_counter() - start

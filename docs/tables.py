@@ -29,6 +29,7 @@ Every ± in these tables is the sample standard deviation (ddof=1) over seeds; a
 """
 
 import csv
+import functools
 import json
 import re
 import statistics
@@ -152,11 +153,17 @@ def json_table(path: Path) -> str:
     return "\n".join(lines)
 
 
-def _runs_match_entry(env_dir: Path) -> bool:
-    """Whether every run of ``env_dir`` was trained with the env's current entry in zoo_configs/reinforce.yml."""
+@functools.cache
+def _zoo_entries() -> dict:
+    """:return: zoo_configs/reinforce.yml, read once per run of this script"""
     import yaml
 
-    entries = yaml.safe_load((ROOT / "zoo_configs" / "reinforce.yml").read_text())
+    return yaml.safe_load((ROOT / "zoo_configs" / "reinforce.yml").read_text())
+
+
+def _runs_match_entry(env_dir: Path) -> bool:
+    """Whether every run of ``env_dir`` was trained with the env's current entry in zoo_configs/reinforce.yml."""
+    entries = _zoo_entries()
     results = [json.loads(path.read_text()) for path in sorted((env_dir / "runs").glob("reinforce_seed*.json"))]
     results = [run for run in results if "spec" in run]  # not the .spec.json files
     return bool(results) and all(run.get("entry_value") == entries.get(env_dir.name) for run in results)

@@ -1,3 +1,6 @@
+import importlib.util
+from pathlib import Path
+
 import pytest
 import torch as th
 
@@ -12,3 +15,13 @@ def one_torch_thread():
     th.set_num_threads(1)
     yield
     th.set_num_threads(n_threads)
+
+
+@pytest.fixture(scope="session")
+def tables():
+    """docs/tables.py (a script, not a module of the package), which renders the results tables of the docs"""
+    spec = importlib.util.spec_from_file_location("tables", Path(__file__).resolve().parents[1] / "docs" / "tables.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -273,15 +273,8 @@ def test_summary_names_algos_whose_schedules_end_at_another_budget():
 
 
 @pytest.mark.slow  # trains in worker processes
-def test_the_docs_table_of_a_comparison_agrees_with_its_summary(tiny_comparison):
+def test_the_docs_table_of_a_comparison_agrees_with_its_summary(tiny_comparison, tables):
     # docs/tables.py renders from curves.csv, summary.md from the runs themselves: the same numbers either way
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("tables", Path(__file__).resolve().parents[1] / "docs" / "tables.py")
-    assert spec is not None and spec.loader is not None
-    tables = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tables)
-
     def rows(text: str) -> dict[str, list[str]]:
         cells = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in text.splitlines()]
         return {row[0]: row for row in cells if row[0] in ("reinforce", "ppo", "a2c")}
