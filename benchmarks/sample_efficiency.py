@@ -51,6 +51,16 @@ class Args:
     """baseline values"""
     critic_batch_size: int = 64
     """The critic's minibatch (baseline "value" only; REINFORCE's default is 64)"""
+    critic_learning_rate: float = 1e-3
+    """The critic's Adam learning rate (baseline "value" only; REINFORCE's default is 1e-3)"""
+    gamma: float = 0.99
+    """Discount factor (REINFORCE's default is 0.99)"""
+    normalize_obs: bool = False
+    """Wrap the envs in VecNormalize on observations only (rl_zoo3's ``normalize``, rewards left alone); the eval
+    env uses the training statistics, frozen"""
+    time_feature: bool = False
+    """Wrap each env in sb3-contrib's TimeFeatureWrapper (rl_zoo3's ``env_wrapper``): the observation gains the
+    remaining share of the time limit, so the critic can fit returns that depend on the time left"""
     eval_freq: int = 1_000
     """Evaluate every this many env steps until the threshold is reached"""
     eval_episodes: int = 10
@@ -62,29 +72,54 @@ class Args:
 
 
 def run_name(
-    env: str, vec_env: str, lr: str, n_episodes: int, seed: int, return_type: str, baseline: str, critic_batch_size: int = 64
+    env: str,
+    vec_env: str,
+    lr: str,
+    n_episodes: int,
+    seed: int,
+    return_type: str,
+    baseline: str,
+    critic_batch_size: int = 64,
+    critic_learning_rate: float = 1e-3,
+    gamma: float = 0.99,
+    normalize_obs: bool = False,
+    time_feature: bool = False,
 ) -> str:
-    # The class defaults' runs keep the short name
+    # The class defaults' runs keep the short name: only settings that differ from them are spelled out
     estimator = "" if (return_type, baseline) == ("reward_to_go", "leave_one_out") else f"_{return_type}_{baseline}"
     critic = f"_cbs{critic_batch_size}" if baseline == "value" and critic_batch_size != 64 else ""
-    return f"{env}_{vec_env}_lr{lr}_N{n_episodes}{estimator}{critic}_seed{seed}"
+    critic += f"_clr{critic_learning_rate:g}" if baseline == "value" and critic_learning_rate != 1e-3 else ""
+    other = f"_gamma{gamma:g}" if gamma != 0.99 else ""
+    other += ("_normobs" if normalize_obs else "") + ("_timefeature" if time_feature else "")
+    return f"{env}_{vec_env}_lr{lr}_N{n_episodes}{estimator}{critic}{other}_seed{seed}"
 
 
 def train_one(spec: dict) -> dict:
     """Runs in a fresh process: one training run."""
     import torch as th
+    from sb3_contrib.common.wrappers import TimeFeatureWrapper
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.evaluation import evaluate_policy
-    from stable_baselines3.common.vec_env import DummyVecEnv
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize, sync_envs_normalization
 
     from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
 
     th.set_num_threads(1)
     seed = spec["seed"]
     vec_env_cls = SubsetDummyVecEnv if spec["vec_env"] == "subset" else DummyVecEnv
-    env = make_vec_env(spec["env"], n_envs=spec["n_envs"], seed=seed, vec_env_cls=vec_env_cls)
-    eval_env = make_vec_env(spec["env"], n_envs=1, seed=seed + 10_000)
+    wrapper_class = TimeFeatureWrapper if spec.get("time_feature", False) else None
+    env = make_vec_env(spec["env"], spec["n_envs"], seed, vec_env_cls=vec_env_cls, wrapper_class=wrapper_class)
+    eval_env = make_vec_env(spec["env"], n_envs=1, seed=seed + 10_000, wrapper_class=wrapper_class)
+    if spec.get("normalize_obs", False):
+        env = VecNormalize(env, norm_reward=False)
+        eval_env = VecNormalize(eval_env, training=False, norm_reward=False)
+
+    def evaluate(model, n_episodes: int) -> tuple[float, float]:
+        sync_envs_normalization(model.get_env(), eval_env)  # a no-op without VecNormalize
+        mean, std = evaluate_policy(model, eval_env, n_episodes, deterministic=True)
+        return float(mean), float(std)
+
     lr_text = spec["learning_rate"]
     if lr_text.startswith("lin_"):
         initial = float(lr_text[4:])
@@ -102,8 +137,8 @@ def train_one(spec: dict) -> dict:
             if self.hit_step is None and self.num_timesteps >= self.next_eval:
                 self.train_seconds += time.perf_counter() - self.last_time
                 self.next_eval += spec["eval_freq"]
-                mean, _ = evaluate_policy(self.model, eval_env, spec["eval_episodes"], deterministic=True)
-                self.evals.append((self.num_timesteps, float(mean)))
+                mean, _ = evaluate(self.model, spec["eval_episodes"])
+                self.evals.append((self.num_timesteps, mean))
                 if mean >= spec["threshold"]:
                     self.hit_step, self.hit_seconds = self.num_timesteps, self.train_seconds
                 self.last_time = time.perf_counter()
@@ -117,12 +152,14 @@ def train_one(spec: dict) -> dict:
         return_type=spec.get("return_type", "reward_to_go"),
         baseline=spec.get("baseline", "leave_one_out"),
         critic_batch_size=spec.get("critic_batch_size", 64),
+        critic_learning_rate=spec.get("critic_learning_rate", 1e-3),
+        gamma=spec.get("gamma", 0.99),
         seed=seed,
         policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64])),
     )
     callback = FirstHit()
     model.learn(spec["timesteps"], callback=callback)
-    final, final_std = evaluate_policy(model, eval_env, spec["final_episodes"], deterministic=True)
+    final, final_std = evaluate(model, spec["final_episodes"])
     return {
         **spec,
         "steps_to_threshold": callback.hit_step,
@@ -142,7 +179,10 @@ def main(args: Args) -> None:
     rows: dict[tuple, list[dict]] = {}
     grid = product(args.vec_env, args.return_types, args.baselines, args.learning_rates, args.n_episodes, args.seeds)
     for vec_env, return_type, baseline, lr, n_episodes, seed in grid:
-        name = run_name(args.env, vec_env, lr, n_episodes, seed, return_type, baseline, args.critic_batch_size)
+        name = run_name(
+            args.env, vec_env, lr, n_episodes, seed, return_type, baseline,
+            args.critic_batch_size, args.critic_learning_rate, args.gamma, args.normalize_obs, args.time_feature,
+        )  # fmt: skip
         path = out / f"{name}.json"
         if not path.exists():
             spec = dict(asdict(args), learning_rate=lr, n_episodes=n_episodes, seed=seed)

@@ -105,6 +105,24 @@ def compare_table(directory: Path, threshold: float | None = None) -> str:
     return "\n".join(lines)
 
 
+def _non_default_settings(run: dict) -> str:
+    """:return: the settings of a ``benchmarks/sample_efficiency.py`` run that differ from REINFORCE's defaults
+    (older files lack the newer keys, and ran with the defaults)"""
+    settings = []
+    if run.get("baseline") == "value":
+        if run.get("critic_batch_size", 64) != 64:
+            settings.append(f"critic minibatch {run['critic_batch_size']}")
+        if run.get("critic_learning_rate", 1e-3) != 1e-3:
+            settings.append(f"critic lr {run['critic_learning_rate']:g}")
+    if run.get("gamma", 0.99) != 0.99:
+        settings.append(f"gamma {run['gamma']:g}")
+    if run.get("normalize_obs", False):
+        settings.append("obs normalized")
+    if run.get("time_feature", False):
+        settings.append("time feature")
+    return ", ".join(settings)
+
+
 def sample_efficiency_table(directory: Path, pattern: str = "*.json") -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for path in sorted(directory.glob(pattern)):
@@ -115,7 +133,7 @@ def sample_efficiency_table(directory: Path, pattern: str = "*.json") -> str:
             run.get("baseline", "leave_one_out"),
             run["learning_rate"],
             run["n_episodes"],
-            run.get("critic_batch_size", 64) if run.get("baseline") == "value" else None,
+            _non_default_settings(run),
         )
         groups[key].append(run)
     lines = [
@@ -123,7 +141,7 @@ def sample_efficiency_table(directory: Path, pattern: str = "*.json") -> str:
         "final eval (mean ± std) | worst seed | discarded |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (vec_env, return_type, baseline, lr, n_episodes, critic_batch_size), runs in groups.items():
+    for (vec_env, return_type, baseline, lr, n_episodes, settings), runs in groups.items():
         runs.sort(key=lambda run: run["seed"])
         budget = runs[0]["timesteps"]
         times = [run["steps_to_threshold"] if run["steps_to_threshold"] is not None else np.inf for run in runs]
@@ -133,7 +151,7 @@ def sample_efficiency_table(directory: Path, pattern: str = "*.json") -> str:
         cells = [
             "Subset" if vec_env == "subset" else "all envs",
             return_type,
-            baseline if critic_batch_size in (None, 64) else f"{baseline} (critic minibatch {critic_batch_size})",
+            f"{baseline} ({settings})" if settings else baseline,
             lr,
             str(n_episodes),
             str(len(runs)),

@@ -54,6 +54,35 @@ def test_defaults_table_groups_seeds(tables, tmp_path):
     assert lines[1] == "| CartPole-v1 | total | mean | True | 0.003 | 8 | 3 | 450.0 ± 50.0 | 400.0 | 150.0 | 5.0 |"
 
 
+def test_sample_efficiency_table_groups_settings(tables, tmp_path):
+    common = dict(
+        env="Acrobot-v1", vec_env="subset", return_type="reward_to_go", baseline="value", learning_rate="1e-2",
+        n_episodes=8, timesteps=300_000, discarded_frac=0.0,
+    )  # fmt: skip
+    # An older file has no critic/gamma/normalize keys: it ran with the defaults, so it groups with seed 1's run
+    runs = [
+        dict(common, seed=0, steps_to_threshold=30_000, final_eval=-80.0),
+        dict(common, seed=1, steps_to_threshold=None, final_eval=-90.0, critic_batch_size=64, gamma=0.99),
+        dict(
+            common,
+            seed=0,
+            steps_to_threshold=10_000,
+            final_eval=-70.0,
+            normalize_obs=True,
+            critic_learning_rate=3e-3,
+            time_feature=True,
+        ),
+    ]
+    for number, run in enumerate(runs):
+        (tmp_path / f"run{number}.json").write_text(json.dumps(run))
+    table = tables.sample_efficiency_table(tmp_path)
+    rows = [line.split(" | ") for line in table.splitlines()[2:]]
+    assert len(rows) == 2
+    # Median of 30k and "never" (the budget counts as infinite) is infinite: not reached
+    assert rows[0][2] == "value" and rows[0][5:7] == ["2", "never (30 >300)"]
+    assert rows[1][2] == "value (critic lr 0.003, obs normalized, time feature)" and rows[1][6] == "10,000 (10)"
+
+
 def test_variance_table_one_column_pair_per_policy(tables, tmp_path):
     path = tmp_path / "variance.csv"
     with open(path, "w", newline="") as file:
