@@ -99,8 +99,9 @@ def _overrides(args: TrainArgs) -> dict[str, Any]:
 
 def evaluate_run(run_dir: str | Path, env_id: str, n_episodes: int, seed: int) -> tuple[float, float]:
     """
-    Load a saved run (model and, if the run normalized observations, its VecNormalize statistics, frozen) and
-    evaluate its deterministic policy.
+    Load a saved run and evaluate its deterministic policy, on an env built as rl_zoo3's ``enjoy`` builds it from
+    the run's saved config: its ``env_wrapper``, ``env_kwargs`` and ``frame_stack``, and, if the run normalized
+    observations, its VecNormalize statistics, frozen.
 
     :param run_dir: ``<log-folder>/reinforce/<env>_<n>``
     :param env_id: The env id
@@ -108,16 +109,20 @@ def evaluate_run(run_dir: str | Path, env_id: str, n_episodes: int, seed: int) -
     :param seed: Seed of the evaluation env
     :return: Mean and std of the episode returns (the env's own rewards: VecNormalize does not scale them here)
     """
-    from stable_baselines3.common.env_util import make_vec_env
+    import yaml
+    from rl_zoo3.utils import create_test_env, get_saved_hyperparams
     from stable_baselines3.common.evaluation import evaluate_policy
-    from stable_baselines3.common.vec_env import VecNormalize
 
     run_dir = Path(run_dir)
-    env = make_vec_env(env_id, n_envs=1, seed=seed)
-    stats = run_dir / env_id / "vecnormalize.pkl"
-    if stats.is_file():
-        env = VecNormalize.load(str(stats), env)
-        env.training, env.norm_reward = False, False
+    hyperparams, stats_path = get_saved_hyperparams(str(run_dir / env_id), norm_reward=False, test_mode=True)
+    env_kwargs = hyperparams.pop("env_kwargs", None) or {}
+    args_file = run_dir / env_id / "args.yml"
+    if args_file.is_file():  # the command line's env_kwargs, which rl_zoo3 saves beside the config
+        env_kwargs.update(yaml.load(args_file.read_text(), Loader=yaml.UnsafeLoader).get("env_kwargs") or {})
+    env = create_test_env(
+        env_id, n_envs=1, stats_path=stats_path, seed=seed, should_render=False, hyperparams=hyperparams,
+        env_kwargs=env_kwargs,
+    )  # fmt: skip
     model = REINFORCE.load(run_dir / f"{env_id}.zip", env=env)
     mean_reward, std_reward = evaluate_policy(model, env, n_eval_episodes=n_episodes, deterministic=True)
     return float(mean_reward), float(std_reward)  # type: ignore[arg-type]  # not return_episode_rewards: floats

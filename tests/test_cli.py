@@ -51,6 +51,21 @@ def test_train_saves_vec_normalize_statistics_and_its_evaluation_is_reproducible
     assert printed == f"deterministic eval over 2 episodes: {mean:.1f} +/- {std:.1f}"
 
 
+def test_the_evaluation_builds_the_env_with_the_entry_wrapper(tmp_path, capsys):
+    # Acrobot-v1's entry adds TimeFeatureWrapper (one more observation); the model would not load on the bare env
+    main(
+        [
+            "train", "--env", "Acrobot-v1", "--total-timesteps", "1000", "--n-envs", "2", "--n-episodes", "2",
+            "--eval-episodes", "1", "--log-folder", str(tmp_path), "--no-progress-bar",
+        ]
+    )  # fmt: skip
+    assert "deterministic eval over 1 episodes" in capsys.readouterr().out
+    run_dir = tmp_path / "reinforce" / "Acrobot-v1_1"
+    assert REINFORCE.load(run_dir / "Acrobot-v1.zip").observation_space.shape == (7,)
+    mean, _ = evaluate_run(run_dir, "Acrobot-v1", 1, seed=0)
+    assert -500.0 <= mean <= 0.0
+
+
 def test_train_without_an_entry_says_so_and_uses_the_class_defaults(tmp_path, capsys):
     main(["train", "--env", "MountainCar-v0", "--total-timesteps", "400", "--n-envs", "1", "--eval-episodes", "1",
           "--log-folder", str(tmp_path), "--no-progress-bar"])  # fmt: skip
