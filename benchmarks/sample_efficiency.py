@@ -53,6 +53,8 @@ class Args:
     """The critic's minibatch (baseline "value" only; REINFORCE's default is 64)"""
     critic_learning_rate: float = 1e-3
     """The critic's Adam learning rate (baseline "value" only; REINFORCE's default is 1e-3)"""
+    n_critic_updates: int = 10
+    """The critic's regression passes per batch (baseline "value" only; REINFORCE's default is 10)"""
     gamma: float = 0.99
     """Discount factor (REINFORCE's default is 0.99)"""
     normalize_obs: bool = False
@@ -81,6 +83,7 @@ def run_name(
     baseline: str,
     critic_batch_size: int = 64,
     critic_learning_rate: float = 1e-3,
+    n_critic_updates: int = 10,
     gamma: float = 0.99,
     normalize_obs: bool = False,
     time_feature: bool = False,
@@ -89,6 +92,7 @@ def run_name(
     estimator = "" if (return_type, baseline) == ("reward_to_go", "leave_one_out") else f"_{return_type}_{baseline}"
     critic = f"_cbs{critic_batch_size}" if baseline == "value" and critic_batch_size != 64 else ""
     critic += f"_clr{critic_learning_rate:g}" if baseline == "value" and critic_learning_rate != 1e-3 else ""
+    critic += f"_cup{n_critic_updates}" if baseline == "value" and n_critic_updates != 10 else ""
     other = f"_gamma{gamma:g}" if gamma != 0.99 else ""
     other += ("_normobs" if normalize_obs else "") + ("_timefeature" if time_feature else "")
     return f"{env}_{vec_env}_lr{lr}_N{n_episodes}{estimator}{critic}{other}_seed{seed}"
@@ -153,6 +157,7 @@ def train_one(spec: dict) -> dict:
         baseline=spec.get("baseline", "leave_one_out"),
         critic_batch_size=spec.get("critic_batch_size", 64),
         critic_learning_rate=spec.get("critic_learning_rate", 1e-3),
+        n_critic_updates=spec.get("n_critic_updates", 10),
         gamma=spec.get("gamma", 0.99),
         seed=seed,
         policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64])),
@@ -181,7 +186,8 @@ def main(args: Args) -> None:
     for vec_env, return_type, baseline, lr, n_episodes, seed in grid:
         name = run_name(
             args.env, vec_env, lr, n_episodes, seed, return_type, baseline,
-            args.critic_batch_size, args.critic_learning_rate, args.gamma, args.normalize_obs, args.time_feature,
+            args.critic_batch_size, args.critic_learning_rate, args.n_critic_updates, args.gamma, args.normalize_obs,
+            args.time_feature,
         )  # fmt: skip
         path = out / f"{name}.json"
         if not path.exists():

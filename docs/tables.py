@@ -114,6 +114,8 @@ def _non_default_settings(run: dict) -> str:
             settings.append(f"critic minibatch {run['critic_batch_size']}")
         if run.get("critic_learning_rate", 1e-3) != 1e-3:
             settings.append(f"critic lr {run['critic_learning_rate']:g}")
+        if run.get("n_critic_updates", 10) != 10:
+            settings.append(f"{run['n_critic_updates']} critic passes")
     if run.get("gamma", 0.99) != 0.99:
         settings.append(f"gamma {run['gamma']:g}")
     if run.get("normalize_obs", False):

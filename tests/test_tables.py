@@ -70,6 +70,7 @@ def test_sample_efficiency_table_groups_settings(tables, tmp_path):
             final_eval=-70.0,
             normalize_obs=True,
             critic_learning_rate=3e-3,
+            n_critic_updates=5,
             time_feature=True,
         ),
     ]
@@ -80,7 +81,8 @@ def test_sample_efficiency_table_groups_settings(tables, tmp_path):
     assert len(rows) == 2
     # Median of 30k and "never" (the budget counts as infinite) is infinite: not reached
     assert rows[0][2] == "value" and rows[0][5:7] == ["2", "never (30 >300)"]
-    assert rows[1][2] == "value (critic lr 0.003, obs normalized, time feature)" and rows[1][6] == "10,000 (10)"
+    assert rows[1][2] == "value (critic lr 0.003, 5 critic passes, obs normalized, time feature)"
+    assert rows[1][6] == "10,000 (10)"
 
 
 def test_variance_table_one_column_pair_per_policy(tables, tmp_path):
