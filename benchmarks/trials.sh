@@ -33,3 +33,5 @@ trial pendulum-lr2e-3 Pendulum-v1 "0 1 2" 100000 10 100
 trial pendulum-lr3e-3 Pendulum-v1 "0 1 2" 100000 10 100
 trial lunarlander-value LunarLander-v3 "0 1 2" 250000 10 100
 trial lunarlander-value-n32 LunarLander-v3 "0 1 2" 250000 10 100
+# LunarLander-v3 with the time feature, 1M steps: the seeds and evaluations of the comparison in docs/benchmarks.md
+trial lunarlander-timefeature LunarLander-v3 "0 1 2 3 4" 50000 10 100
