@@ -35,3 +35,5 @@ trial lunarlander-value LunarLander-v3 "0 1 2" 250000 10 100
 trial lunarlander-value-n32 LunarLander-v3 "0 1 2" 250000 10 100
 # LunarLander-v3 with the time feature, 1M steps: the seeds and evaluations of the comparison in docs/benchmarks.md
 trial lunarlander-timefeature LunarLander-v3 "0 1 2 3 4" 50000 10 100
+# ... and at 3M steps, evaluated as the entry's verification in docs/zoo.md
+trial lunarlander-timefeature-3m LunarLander-v3 "0 1 2 3 4" 250000 10 100
