@@ -73,29 +73,19 @@ class Args:
     """One JSON file per run goes to <out-dir>/<env>/"""
 
 
-def run_name(
-    env: str,
-    vec_env: str,
-    lr: str,
-    n_episodes: int,
-    seed: int,
-    return_type: str,
-    baseline: str,
-    critic_batch_size: int = 64,
-    critic_learning_rate: float = 1e-3,
-    n_critic_updates: int = 10,
-    gamma: float = 0.99,
-    normalize_obs: bool = False,
-    time_feature: bool = False,
-) -> str:
-    # The class defaults' runs keep the short name: only settings that differ from them are spelled out
+def run_name(args: Args, vec_env: str, lr: str, n_episodes: int, seed: int, return_type: str, baseline: str) -> str:
+    """The file name of one run: only the settings that differ from this script's defaults (REINFORCE's) are
+    spelled out, so the class defaults' runs keep the short name."""
+    default = Args()
     estimator = "" if (return_type, baseline) == ("reward_to_go", "leave_one_out") else f"_{return_type}_{baseline}"
-    critic = f"_cbs{critic_batch_size}" if baseline == "value" and critic_batch_size != 64 else ""
-    critic += f"_clr{critic_learning_rate:g}" if baseline == "value" and critic_learning_rate != 1e-3 else ""
-    critic += f"_cup{n_critic_updates}" if baseline == "value" and n_critic_updates != 10 else ""
-    other = f"_gamma{gamma:g}" if gamma != 0.99 else ""
-    other += ("_normobs" if normalize_obs else "") + ("_timefeature" if time_feature else "")
-    return f"{env}_{vec_env}_lr{lr}_N{n_episodes}{estimator}{critic}{other}_seed{seed}"
+    critic = ""
+    if baseline == "value":
+        critic += f"_cbs{args.critic_batch_size}" if args.critic_batch_size != default.critic_batch_size else ""
+        critic += f"_clr{args.critic_learning_rate:g}" if args.critic_learning_rate != default.critic_learning_rate else ""
+        critic += f"_cup{args.n_critic_updates}" if args.n_critic_updates != default.n_critic_updates else ""
+    other = f"_gamma{args.gamma:g}" if args.gamma != default.gamma else ""
+    other += ("_normobs" if args.normalize_obs else "") + ("_timefeature" if args.time_feature else "")
+    return f"{args.env}_{vec_env}_lr{lr}_N{n_episodes}{estimator}{critic}{other}_seed{seed}"
 
 
 def train_one(spec: dict) -> dict:
@@ -112,10 +102,10 @@ def train_one(spec: dict) -> dict:
     th.set_num_threads(1)
     seed = spec["seed"]
     vec_env_cls = SubsetDummyVecEnv if spec["vec_env"] == "subset" else DummyVecEnv
-    wrapper_class = TimeFeatureWrapper if spec.get("time_feature", False) else None
+    wrapper_class = TimeFeatureWrapper if spec["time_feature"] else None
     env = make_vec_env(spec["env"], spec["n_envs"], seed, vec_env_cls=vec_env_cls, wrapper_class=wrapper_class)
     eval_env = make_vec_env(spec["env"], n_envs=1, seed=seed + 10_000, wrapper_class=wrapper_class)
-    if spec.get("normalize_obs", False):
+    if spec["normalize_obs"]:
         env = VecNormalize(env, norm_reward=False)
         eval_env = VecNormalize(eval_env, training=False, norm_reward=False)
 
@@ -153,12 +143,12 @@ def train_one(spec: dict) -> dict:
         env,
         learning_rate=learning_rate,
         n_episodes=spec["n_episodes"],
-        return_type=spec.get("return_type", "reward_to_go"),
-        baseline=spec.get("baseline", "leave_one_out"),
-        critic_batch_size=spec.get("critic_batch_size", 64),
-        critic_learning_rate=spec.get("critic_learning_rate", 1e-3),
-        n_critic_updates=spec.get("n_critic_updates", 10),
-        gamma=spec.get("gamma", 0.99),
+        return_type=spec["return_type"],
+        baseline=spec["baseline"],
+        critic_batch_size=spec["critic_batch_size"],
+        critic_learning_rate=spec["critic_learning_rate"],
+        n_critic_updates=spec["n_critic_updates"],
+        gamma=spec["gamma"],
         seed=seed,
         policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64])),
     )
@@ -184,11 +174,7 @@ def main(args: Args) -> None:
     rows: dict[tuple, list[dict]] = {}
     grid = product(args.vec_env, args.return_types, args.baselines, args.learning_rates, args.n_episodes, args.seeds)
     for vec_env, return_type, baseline, lr, n_episodes, seed in grid:
-        name = run_name(
-            args.env, vec_env, lr, n_episodes, seed, return_type, baseline,
-            args.critic_batch_size, args.critic_learning_rate, args.n_critic_updates, args.gamma, args.normalize_obs,
-            args.time_feature,
-        )  # fmt: skip
+        name = run_name(args, vec_env, lr, n_episodes, seed, return_type, baseline)
         path = out / f"{name}.json"
         if not path.exists():
             spec = dict(asdict(args), learning_rate=lr, n_episodes=n_episodes, seed=seed)
