@@ -24,6 +24,9 @@ from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
 
+sys.path.insert(0, str(Path(__file__).parent))
+from seeds import check_seeds
+
 
 @dataclass
 class Args:
@@ -81,6 +84,7 @@ def run(env_id: str, timesteps: int, seed: int, n_envs: int, setting: Setting) -
 
 
 def main(args: Args) -> None:
+    check_seeds("trial", args.seeds)  # a sweep chooses defaults: seeds 0-99 only (benchmarks/seeds.py)
     th.set_num_threads(1)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

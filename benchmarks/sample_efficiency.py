@@ -26,6 +26,9 @@ from pathlib import Path
 
 import tyro
 
+sys.path.insert(0, str(Path(__file__).parent))
+from seeds import check_seeds
+
 
 @dataclass
 class Args:
@@ -71,6 +74,9 @@ class Args:
     """Episodes of the evaluation after training"""
     out_dir: str = "results/sample_efficiency"
     """One JSON file per run goes to <out-dir>/<env>/"""
+    report: bool = False
+    """Runs for a published table: the seeds must be report seeds (1000 and up). Without it the seeds must be trial
+    seeds (0-99): see benchmarks/seeds.py"""
 
 
 def run_name(args: Args, vec_env: str, lr: str, n_episodes: int, seed: int, return_type: str, baseline: str) -> str:
@@ -169,6 +175,7 @@ def train_one(spec: dict) -> dict:
 
 
 def main(args: Args) -> None:
+    check_seeds("report" if args.report else "trial", args.seeds)
     out = Path(args.out_dir) / args.env
     out.mkdir(parents=True, exist_ok=True)
     rows: dict[tuple, list[dict]] = {}
@@ -178,7 +185,7 @@ def main(args: Args) -> None:
         path = out / f"{name}.json"
         if not path.exists():
             spec = dict(asdict(args), learning_rate=lr, n_episodes=n_episodes, seed=seed)
-            for key in ("seeds", "learning_rates", "vec_env", "out_dir", "return_types", "baselines"):
+            for key in ("seeds", "learning_rates", "vec_env", "out_dir", "return_types", "baselines", "report"):
                 spec.pop(key, None)
             spec.update(vec_env=vec_env, return_type=return_type, baseline=baseline)
             proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True)

@@ -9,12 +9,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SB3_REINFORCE=${SB3_REINFORCE:-sb3-reinforce}
+PYTHON=${PYTHON:-python}
 RESULTS=${RESULTS:-docs/results/trials}
 PATTERN=${1:-*}
 trial() {  # trial NAME ENV SEEDS EVAL_FREQ EVAL_EPISODES FINAL_EPISODES
     local name=$1 env=$2 seeds=$3
     # shellcheck disable=SC2053  # $PATTERN is a glob
     [[ "$name" == $PATTERN ]] || return 0
+    # shellcheck disable=SC2086  # $seeds is a list of words
+    $PYTHON benchmarks/seeds.py trial $seeds  # trials tune on seeds 0-99 only (benchmarks/seeds.py)
     # shellcheck disable=SC2086  # $seeds is a list of words
     $SB3_REINFORCE compare --env "$env" --algos reinforce --seeds $seeds --eval-freq "$4" --n-eval-episodes "$5" \
         --final-eval-episodes "$6" --workers 1 --config "docs/results/trials/$name.yml" --out-dir "$RESULTS/$name" ||

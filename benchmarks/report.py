@@ -1,0 +1,113 @@
+"""
+Every published table's runs, on report seeds (``benchmarks/seeds.py``): one command regenerates them all.
+
+    python benchmarks/report.py                      # every report below, one run at a time (resumes)
+    python benchmarks/report.py --only 'mujoco-*'    # the reports whose name matches a pattern
+    python benchmarks/report.py --list               # the reports and the command each one runs
+
+Each report is one ``sb3-reinforce compare`` command (or a benchmark script) whose result files land under
+``docs/results/report/``; both skip a run whose result file exists, so an interrupted report continues where it
+stopped and a finished one costs nothing. ``docs/tables.py`` renders README.md and docs/ from those files.
+
+Which seeds: 10 report seeds (1000-1009) for the classic-control envs, 5 (1000-1004) for every other env, the same
+seeds for every algorithm of a comparison. Tuning never used them (it uses 0-99, ``benchmarks/trials.sh``).
+"""
+
+import fnmatch
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import tyro
+
+sys.path.insert(0, str(Path(__file__).parent))
+from seeds import check_seeds, report_seeds
+
+ROOT = Path(__file__).resolve().parents[1]
+SB3_REINFORCE = str(Path(sys.executable).parent / "sb3-reinforce")  # the one installed beside this python
+COMPARE_DIR = "docs/results/report/compare"  # REINFORCE against PPO and A2C, each with its zoo entry
+ENTRIES_DIR = "docs/results/report/entries"  # REINFORCE's entries at their own budget
+CLASSIC = report_seeds(10)
+OTHER = report_seeds(5)
+MUJOCO_V5 = (
+    "InvertedPendulum-v5",
+    "InvertedDoublePendulum-v5",
+    "Reacher-v5",
+    "Swimmer-v5",
+    "Hopper-v5",
+    "HalfCheetah-v5",
+    "Walker2d-v5",
+    "Ant-v5",
+    "Humanoid-v5",
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    env: str
+    seeds: list[int]
+    out_dir: str
+    algos: tuple[str, ...] = ("reinforce",)
+    n_timesteps: int | None = None  # None: the entry's budget
+    eval_freq: int = 100_000
+    n_eval_episodes: int = 5
+    final_eval_episodes: int = 10
+
+    def command(self, workers: int) -> list[str]:
+        command = [SB3_REINFORCE, "compare", "--env", self.env, "--algos", *self.algos]
+        command += ["--seeds", *map(str, check_seeds("report", self.seeds))]
+        if self.n_timesteps is not None:
+            command += ["--n-timesteps", str(self.n_timesteps)]
+        command += ["--eval-freq", str(self.eval_freq), "--n-eval-episodes", str(self.n_eval_episodes)]
+        command += ["--final-eval-episodes", str(self.final_eval_episodes), "--workers", str(workers)]
+        return [*command, "--out-dir", self.out_dir]
+
+
+ALGOS = ("reinforce", "ppo", "a2c")
+REPORTS = [
+    # Classic control against PPO and A2C: steps to the threshold at fine resolution, and the final policy
+    Report("cartpole", "CartPole-v1", CLASSIC, COMPARE_DIR, ALGOS, 100_000, 2_000, 5, 100),
+    Report("acrobot", "Acrobot-v1", CLASSIC, COMPARE_DIR, ALGOS, 300_000, 5_000, 10, 100),
+    Report("pendulum", "Pendulum-v1", CLASSIC, ENTRIES_DIR, n_eval_episodes=10, final_eval_episodes=100),
+    # LunarLander: the 1M comparison, where PPO leads, and REINFORCE's entry at its own 3M budget
+    Report("lunarlander-1m", "LunarLander-v3", OTHER, COMPARE_DIR, ALGOS, 1_000_000, 50_000, 10, 100),
+    Report("lunarlander", "LunarLander-v3", OTHER, ENTRIES_DIR, ALGOS[:1], None, 250_000, 10, 100),
+    # MuJoCo v5: every entry at its 1M budget
+    *(Report(f"mujoco-{env.split('-')[0].lower()}", env, OTHER, ENTRIES_DIR) for env in MUJOCO_V5),
+    # MuJoCo v4 (the ids of rl_zoo3's PPO and A2C entries) against PPO and A2C
+    Report("mujoco-v4-hopper", "Hopper-v4", OTHER, COMPARE_DIR, ALGOS, 1_000_000, 50_000),
+    Report("mujoco-v4-halfcheetah", "HalfCheetah-v4", OTHER, COMPARE_DIR, ALGOS, 1_000_000, 50_000),
+]
+
+
+@dataclass
+class Args:
+    only: str = "*"
+    """Run only the reports whose name matches this shell pattern (e.g. 'mujoco-*')"""
+    workers: int = 1
+    """Runs at the same time (each on its own core; the fps columns assume one run per core)"""
+    list: bool = False
+    """Print the reports and their commands, and run nothing"""
+
+
+def main(args: Args) -> None:
+    chosen = [report for report in REPORTS if fnmatch.fnmatch(report.name, args.only)]
+    if not chosen:
+        raise SystemExit(f"--only {args.only!r} matches no report; --list shows them")
+    failed = []
+    for report in chosen:
+        command = report.command(args.workers)
+        print(f"# {report.name}: {shlex.join(command)}", flush=True)
+        if args.list:
+            continue
+        if subprocess.run(command, cwd=ROOT).returncode != 0:
+            failed.append(report.name)
+    if failed:
+        raise SystemExit(f"reports with failed runs: {failed}")
+
+
+if __name__ == "__main__":
+    main(tyro.cli(Args))
