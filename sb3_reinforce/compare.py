@@ -19,7 +19,6 @@ Internal: ``python -m sb3_reinforce.compare RUN.json`` trains one run (what each
 
 import argparse
 import contextlib
-import csv
 import json
 import os
 import shlex
@@ -32,12 +31,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
 
-from sb3_reinforce import stats
+from sb3_reinforce import report
+from sb3_reinforce.report import write_curves_csv
 
 ALGO = "reinforce"
 
@@ -459,49 +458,6 @@ def run_compare(args: CompareArgs) -> None:
 # Outputs
 # ---------------------------------------------------------------------------------------------------
 
-CURVE_COLUMNS = ("algo", "seed", "timesteps", "seconds", "eval_mean", "eval_std")
-
-
-def write_curves_csv(runs: list[dict[str, Any]], path: Path) -> None:
-    """One row per evaluation: ``algo, seed, timesteps, seconds`` (of training, evaluations excluded),
-    ``eval_mean, eval_std`` (over the evaluation's episodes)."""
-    with open(path, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(CURVE_COLUMNS)
-        for run in runs:
-            for timesteps, seconds, mean, std in run["curve"]:
-                writer.writerow([run["algo"], run["seed"], timesteps, f"{seconds:.6f}", f"{mean:.10g}", f"{std:.10g}"])
-
-
-def _number(value: float, digits: int) -> str:
-    return "never" if not np.isfinite(value) else f"{value:,.{digits}f}"
-
-
-def algo_summary(algo_runs: list[dict[str, Any]], threshold: float | None) -> dict[str, Any]:
-    """
-    The numbers of one algo's row in summary.md.
-
-    :param algo_runs: The algo's finished runs
-    :param threshold: Eval mean counted as solved (None: no threshold columns)
-    """
-    finals = np.array([run["curve"][-1][2] for run in algo_runs])
-    mean, std = stats.mean_std(finals)
-    low, high = stats.bootstrap_ci(finals, stats.iqm)
-    row = {
-        "final_mean": mean,
-        "final_std": std,
-        "iqm": float(stats.iqm(finals)),
-        "iqm_low": float(low),
-        "iqm_high": float(high),
-        "fps": float(np.median([run["fps"] for run in algo_runs])),
-    }
-    if threshold is not None:
-        for name, column in (("steps", 0), ("seconds", 1)):
-            curves = [np.asarray(run["curve"], dtype=np.float64) for run in algo_runs]
-            times = [stats.steps_to_threshold(curve[:, column], curve[:, 2], threshold) for curve in curves]
-            row[f"{name}_to_threshold"], row["reached"] = stats.median_to_threshold(times)
-    return row
-
 
 def budget_notes(args: CompareArgs, runs: list[dict[str, Any]]) -> list[str]:
     """
@@ -547,31 +503,12 @@ def summary_markdown(args: CompareArgs, runs: list[dict[str, Any]], failures: li
         f"{args.workers} run(s) at a time.",
         "",
     ]
-    header = ["algo", "runs", "final eval (mean ± std)", "final eval IQM [95% CI]"]
-    if threshold is not None:
-        header += [f"env steps to {threshold:g} (median, seeds)", f"seconds to {threshold:g} (median, seeds)"]
-    header.append("training fps (median)")
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines.append(report.compare_table(report.curves_of_runs(runs), threshold, algos=args.algos, n_seeds=n_seeds))
     configs = []
     for algo in args.algos:
-        algo_runs = [run for run in runs if run["algo"] == algo]
-        if not algo_runs:
-            lines.append(f"| {algo} | 0/{n_seeds} | " + " | ".join(["—"] * (len(header) - 2)) + " |")
-            continue
-        row = algo_summary(algo_runs, threshold)
-        cells = [
-            algo,
-            f"{len(algo_runs)}/{n_seeds}",
-            f"{row['final_mean']:.1f} ± {row['final_std']:.1f}",
-            f"{row['iqm']:.1f} [{row['iqm_low']:.1f}, {row['iqm_high']:.1f}]",
-        ]
-        if threshold is not None:
-            reached = f"{row['reached']}/{len(algo_runs)}"
-            cells.append(f"{_number(row['steps_to_threshold'], 0)} ({reached})")
-            cells.append(f"{_number(row['seconds_to_threshold'], 2)} ({reached})")
-        cells.append(f"{row['fps']:,.0f}")
-        lines.append("| " + " | ".join(cells) + " |")
-        configs.append(f"- {algo}: `{_display_path(algo_runs[0]['config'])}`, entry `{algo_runs[0]['entry']}`")
+        algo_run = next((run for run in runs if run["algo"] == algo), None)
+        if algo_run is not None:
+            configs.append(f"- {algo}: `{_display_path(algo_run['config'])}`, entry `{algo_run['entry']}`")
     lines += ["", "Hyperparameters (each run's parsed copy is in its rl_zoo3 folder under runs/, `config.yml`):", "", *configs]
     lines += ["", *budget_notes(args, runs)]
     if failures:
@@ -582,7 +519,8 @@ def summary_markdown(args: CompareArgs, runs: list[dict[str, Any]], failures: li
         "",
         "## How to read it",
         "",
-        "- *final eval*: each seed's last evaluation, at the end of training; mean ± sample std (ddof=1) over seeds.",
+        "- *final eval*: each seed's last evaluation, at the end of training; mean ± sample std (ddof=1) over seeds "
+        "(the value alone for one seed).",
         "- *IQM*: interquartile mean of the seeds' final evals (the mean of the middle half, floor(n/4) dropped at each "
         "end; the plain mean below 4 seeds), with a 95% percentile bootstrap CI over seeds (10,000 resamples, RNG seed 0). "
         "With few seeds the interval only describes the runs at hand.",

@@ -15,7 +15,8 @@ from stable_baselines3.common.env_util import make_vec_env
 from sb3_reinforce import REINFORCE
 from sb3_reinforce.buffers import step_returns, valid_mask
 from sb3_reinforce.cli import COMMANDS, main
-from sb3_reinforce.compare import CURVE_COLUMNS, CompareArgs, resolve_args
+from sb3_reinforce.compare import CompareArgs, resolve_args, summary_markdown
+from sb3_reinforce.report import CURVE_COLUMNS
 from sb3_reinforce.variance import (
     COMBINATIONS,
     VARIANCE_COLUMNS,
@@ -272,16 +273,33 @@ def test_summary_names_algos_whose_schedules_end_at_another_budget():
     assert "ppo:" not in notes and "reinforce:" not in notes
 
 
-@pytest.mark.slow  # trains in worker processes
-def test_the_docs_table_of_a_comparison_agrees_with_its_summary(tiny_comparison, tables):
-    # docs/tables.py renders from curves.csv, summary.md from the runs themselves: the same numbers either way
-    def rows(text: str) -> dict[str, list[str]]:
-        cells = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in text.splitlines()]
-        return {row[0]: row for row in cells if row[0] in ("reinforce", "ppo", "a2c")}
+def test_summary_table_from_hand_made_runs(tmp_path):
+    """summary.md's table is sb3_reinforce.report's, from the runs in memory: checked against numbers worked out by hand."""
 
-    rendered = rows(tables.compare_table(tiny_comparison, 30.0))
-    summary = rows((tiny_comparison / "summary.md").read_text())
-    assert rendered.keys() == summary.keys() == {"reinforce", "ppo", "a2c"}
-    for algo in rendered:
-        # final eval, IQM [CI], steps and seconds to the threshold, fps (the seeds column differs: 2 vs 2/2)
-        assert rendered[algo][2:] == summary[algo][2:], algo
+    def run(algo, seed, curve):
+        return {"algo": algo, "seed": seed, "curve": curve, "config": str(tmp_path / f"{algo}.yml"), "entry": "CartPole-v1"}
+
+    runs = [  # listed out of seed order: the row must not depend on it
+        run("reinforce", 1, [(0, 0.0, 10.0, 0.0), (1000, 1.0, 20.0, 0.0), (2000, 2.5, 100.0, 0.0)]),
+        run("reinforce", 0, [(0, 0.0, 10.0, 1.0), (1000, 2.0, 40.0, 0.0), (2000, 4.0, 60.0, 0.0)]),
+        run("ppo", 0, [(0, 0.0, 5.0, 0.0), (2000, 1.0, 20.0, 0.0)]),
+    ]
+    args = CompareArgs(algos=["reinforce", "ppo", "a2c"], seeds=[0, 1], n_timesteps=2000, threshold=30.0)
+    failures = [{"algo": "a2c", "seed": seed, "error": "ValueError: no entry"} for seed in (0, 1)]
+    summary = summary_markdown(args, runs, failures)
+    table, failed = summary.split("## Failed runs")
+    rows = {
+        cells[0]: cells[1:]
+        for line in table.splitlines()
+        if line.startswith("| ") and (cells := [cell.strip() for cell in line.strip("|").split("|")])[0] in args.algos
+    }
+    # reinforce: finals 60 and 100: mean 80, sample std 28.28; IQM of 2 values = their mean, and every bootstrap
+    # quantile between 2.5% and 97.5% lies between the two (each all-one-value resample has probability 1/4);
+    # 30 first reached at 1000 and 2000 steps (median 1500), 2.0 and 2.5 s (median 2.25); fps 2000/4 and 2000/2.5
+    assert rows["reinforce"] == ["2/2", "80.0 ± 28.3", "80.0 [60.0, 100.0]", "1,500 (2/2)", "2.25 (2/2)", "650"]
+    # ppo: one seed, its value alone; never at 30; one failed seed is not counted as a run
+    assert rows["ppo"] == ["1/2", "20.0", "20.0 [20.0, 20.0]", "never (0/1)", "never (0/1)", "2,000"]
+    assert rows["a2c"] == ["0/2", "—", "—", "—", "—", "—"]
+    assert "| algo | runs | final eval (mean ± std) | final eval IQM [95% CI] | env steps to 30 (median, seeds) |" in summary
+    assert "- reinforce: " in summary and "- a2c: " not in summary  # the hyperparameters of the algos that ran
+    assert "| a2c | 1 | ValueError: no entry |" in failed

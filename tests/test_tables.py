@@ -1,8 +1,13 @@
-"""docs/tables.py: the tables of README.md and docs/ are rendered from result files; check each kind on
-hand-made files with hand-computed numbers."""
+"""The tables of summary.md, README.md and docs/ (sb3_reinforce.report) and the script that puts them in the docs
+(docs/tables.py): each kind on hand-made files, against numbers worked out by hand."""
 
 import csv
 import json
+
+import numpy as np
+import pytest
+
+from sb3_reinforce import report
 
 
 def _row(table: str, first_cell: str) -> list[str]:
@@ -17,7 +22,7 @@ def _measurement(fps: float, used: float, rss: float, n_envs: int) -> dict:
     return {"steps_per_s": fps, "used_steps_per_s": used, "peak_rss_mb": rss, "n_envs": n_envs}
 
 
-def test_throughput_table_medians_and_ratios(tables, tmp_path):
+def test_throughput_table_medians_and_ratios(tmp_path):
     record = {
         "env": "CartPole-v1",
         "steps": 50_000,
@@ -32,7 +37,7 @@ def test_throughput_table_medians_and_ratios(tables, tmp_path):
     }
     path = tmp_path / "CartPole-v1.json"
     path.write_text(json.dumps(record))
-    table = tables.throughput_table(path)
+    table = report.throughput_table(path)
     # medians: forward 2000, reinforce 8000 (used 4000), ppo 2000
     assert _row(table, "(c) reinforce") == ["(c) reinforce", "8", "8,000", "6,000-9,000", "4,000", "400"]
     assert "Ratios of steps/s: (c)/(b) = 4.00, (c)/(d) = 4.00." in table
@@ -40,7 +45,7 @@ def test_throughput_table_medians_and_ratios(tables, tmp_path):
     assert "commit abc1234" in table
 
 
-def test_defaults_table_groups_seeds(tables, tmp_path):
+def test_defaults_table_groups_seeds(tmp_path):
     setting = dict(return_type="total", baseline="mean", normalize_advantage=True, learning_rate=0.003, n_episodes=8)
     for seed, final, train, seconds in ((0, 500.0, 200.0, 4.0), (1, 400.0, 100.0, 6.0), (2, 450.0, 150.0, 5.0)):
         run = dict(env="CartPole-v1", seed=seed, final_eval=final, last_100_train=train, train_seconds=seconds)
@@ -48,13 +53,13 @@ def test_defaults_table_groups_seeds(tables, tmp_path):
     other = dict(setting, baseline="none")
     run = dict(env="CartPole-v1", seed=0, final_eval=10.0, last_100_train=9.0, train_seconds=1.0)
     (tmp_path / "other.json").write_text(json.dumps({**run, **other}))
-    lines = [line for line in tables.defaults_table(tmp_path).splitlines() if line.startswith("| CartPole")]
+    lines = [line for line in report.defaults_table(tmp_path).splitlines() if line.startswith("| CartPole")]
     # "none" sorts before "mean"; mean 450, sample std 50, worst 400, train mean 150, median seconds 5
     assert lines[0].split(" | ")[2] == "none"
     assert lines[1] == "| CartPole-v1 | total | mean | True | 0.003 | 8 | 3 | 450.0 ± 50.0 | 400.0 | 150.0 | 5.0 |"
 
 
-def test_sample_efficiency_table_groups_settings(tables, tmp_path):
+def test_sample_efficiency_table_groups_settings(tmp_path):
     common = dict(
         env="Acrobot-v1", vec_env="subset", return_type="reward_to_go", baseline="value", learning_rate="1e-2",
         n_episodes=8, timesteps=300_000, discarded_frac=0.0,
@@ -76,7 +81,7 @@ def test_sample_efficiency_table_groups_settings(tables, tmp_path):
     ]
     for number, run in enumerate(runs):
         (tmp_path / f"run{number}.json").write_text(json.dumps(run))
-    table = tables.sample_efficiency_table(tmp_path)
+    table = report.sample_efficiency_table(tmp_path)
     rows = [line.split(" | ") for line in table.splitlines()[2:]]
     assert len(rows) == 2
     # Median of 30k and "never" (the budget counts as infinite) is infinite: not reached
@@ -85,7 +90,7 @@ def test_sample_efficiency_table_groups_settings(tables, tmp_path):
     assert rows[1][6] == "10,000 (10)"
 
 
-def test_variance_table_one_column_pair_per_policy(tables, tmp_path):
+def test_variance_table_one_column_pair_per_policy(tmp_path):
     path = tmp_path / "variance.csv"
     with open(path, "w", newline="") as file:
         columns = ["policy", "return_type", "baseline", "mean_return", "relative_variance", "snr"]
@@ -96,18 +101,18 @@ def test_variance_table_one_column_pair_per_policy(tables, tmp_path):
                                  relative_variance=1.0, snr=0.5))  # fmt: skip
             writer.writerow(dict(policy=policy, return_type="total", baseline="mean", mean_return=mean_return,
                                  relative_variance=0.25 if policy == "initial" else 0.0123456, snr=2.0))  # fmt: skip
-    table = tables.variance_table(path)
+    table = report.variance_table(path)
     assert "SNR, checkpoint 1 (return 135)" in table.splitlines()[0]
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines() if "| total |" in line]
     assert rows == [["total", "none", "1", "0.5", "1", "0.5"], ["total", "mean", "0.25", "2", "0.0123", "2"]]
     assert "checkpoint 1: `a/model.zip`" in table
 
 
-def test_memory_table_ratio(tables, tmp_path):
+def test_memory_table_ratio(tmp_path):
     path = tmp_path / "memory.json"
     runs = {"reinforce": _measurement(40_000, 40_000, 420, 8), "ppo": _measurement(7_000, 7_000, 400, 8)}
     path.write_text(json.dumps({"steps": 1_000_000, "machine": {"commit": "abc1234"}, "runs": runs}))
-    table = tables.memory_table(path)
+    table = report.memory_table(path)
     assert _row(table, "reinforce") == ["reinforce", "420", "40,000"]
     assert "REINFORCE's peak RSS is PPO's +5.0%." in table
 
@@ -117,7 +122,7 @@ def test_compare_table_says_when_a_comparison_has_not_run(tables):
     assert tables.compare_table(directory) == "Not run yet: `docs/results/no-such-comparison/curves.csv` does not exist."
 
 
-def test_mujoco_table_adds_the_v4_comparison_where_it_ran(tables, tmp_path):
+def test_mujoco_table_adds_the_v4_comparison_where_it_ran(tmp_path):
     comparison = tmp_path / "v4" / "Hopper-v4"
     comparison.mkdir(parents=True)
     rows = ["algo,seed,timesteps,seconds,eval_mean"]
@@ -125,12 +130,100 @@ def test_mujoco_table_adds_the_v4_comparison_where_it_ran(tables, tmp_path):
         for seed, final in enumerate(finals):
             rows += [f"{algo},{seed},0,0.0,10.0", f"{algo},{seed},1000000,100.0,{final}"]
     (comparison / "curves.csv").write_text("\n".join(rows) + "\n")
-    table = tables.mujoco_table(tmp_path / "v5", tmp_path / "v4")
+    table = report.mujoco_table(tmp_path / "v5", {}, tmp_path / "v4")
     # reinforce: mean 1500, sample std 707.1; ppo: 1000 ± 100; no a2c runs
     assert _row(table, "Hopper-v5")[-3:] == ["1500.0 ± 707.1 (2)", "1000.0 ± 100.0 (3)", "—"]
     assert _row(table, "Walker2d-v5")[-3:] == ["—", "—", "—"]
     assert _row(table, "Hopper-v5")[3] == "not run yet"
 
 
+def test_mujoco_table_shows_only_runs_of_the_current_entry(tmp_path):
+    env_dir = tmp_path / "Hopper-v5"
+    (env_dir / "runs").mkdir(parents=True)
+    rows = ["algo,seed,timesteps,seconds,eval_mean"]
+    for seed, final in enumerate((1000.0, 2000.0, 1200.0)):
+        rows += [f"reinforce,{seed},0,0.0,10.0", f"reinforce,{seed},1000004,100.0,{final}"]
+        run = {"algo": "reinforce", "seed": seed, "spec": {}, "entry_value": {"n_episodes": 8}}
+        (env_dir / "runs" / f"reinforce_seed{seed}.json").write_text(json.dumps(run))
+    (env_dir / "curves.csv").write_text("\n".join(rows) + "\n")
+    # mean 1400, sample std 529.2, worst 1000; above both Tianshou figures (395.8, 416.0)
+    table = report.mujoco_table(tmp_path, {"Hopper-v5": {"n_episodes": 8}})
+    assert _row(table, "Hopper-v5")[1:] == ["1.0M", "3", "1400.0 ± 529.2", "1000.0", "395.8", "416.0", "the 10M figure"]
+    table = report.mujoco_table(tmp_path, {"Hopper-v5": {"n_episodes": 16}})
+    assert _row(table, "Hopper-v5")[3] == "not run yet with the current entry"
+
+
 def test_a_table_whose_files_are_missing_says_so(tables):
     assert tables.render("throughput docs/results/no-such.json") == "Not run yet: `docs/results/no-such.json` does not exist."
+
+
+# ---------------------------------------------------------------------------------------------------
+# Comparisons: curves.csv of `sb3-reinforce compare`
+# ---------------------------------------------------------------------------------------------------
+
+# Two reinforce seeds (finals 60 and 100) and one ppo seed (final 20), as compare's runs hold them
+HAND_MADE_RUNS = [
+    {"algo": "reinforce", "seed": 0, "curve": [(0, 0.0, 10.0, 1.0), (1000, 2.0, 40.0, 0.5), (2000, 4.0, 60.0, 0.25)]},
+    {"algo": "reinforce", "seed": 1, "curve": [(0, 0.0, 10.0, 0.0), (1000, 1.0, 20.0, 0.0), (2000, 2.5, 100.0, 0.0)]},
+    {"algo": "ppo", "seed": 0, "curve": [(0, 0.0, 5.0, 0.0), (2000, 1.0, 20.0, 0.0)]},
+]
+
+
+def test_curves_csv_reads_back_as_written(tmp_path):
+    report.write_curves_csv(HAND_MADE_RUNS, tmp_path / "curves.csv")
+    curves = report.read_curves(tmp_path / "curves.csv")
+    assert list(curves) == [("reinforce", 0), ("reinforce", 1), ("ppo", 0)]
+    np.testing.assert_array_equal(curves[("reinforce", 0)], [[0, 0.0, 10.0], [1000, 2.0, 40.0], [2000, 4.0, 60.0]])
+    for key, curve in report.curves_of_runs(HAND_MADE_RUNS).items():
+        np.testing.assert_array_equal(curve, curves[key])
+
+
+def test_compare_kind_renders_the_comparison_of_a_directory(tables, tmp_path):
+    report.write_curves_csv(HAND_MADE_RUNS, tmp_path / "curves.csv")
+    table = tables.render(f"compare {tmp_path} 30")
+    assert table.splitlines()[0] == (
+        "| algo | seeds | final eval (mean ± std) | final eval IQM [95% CI] | env steps to 30 (median, seeds) | "
+        "seconds to 30 (median, seeds) | training fps (median) |"
+    )
+    # mean 80, sample std 28.28; IQM of 2 values = their mean; the 2.5% and 97.5% bootstrap quantiles are the two
+    # values (a resample of one value twice has probability 1/4); 30 first reached at 1000 and 2000 steps, 2.0 and
+    # 2.5 s; fps 2000/4 and 2000/2.5
+    assert _row(table, "reinforce")[1:] == ["2", "80.0 ± 28.3", "80.0 [60.0, 100.0]", "1,500 (2/2)", "2.25 (2/2)", "650"]
+    assert _row(table, "ppo")[1:] == ["1", "20.0", "20.0 [20.0, 20.0]", "never (0/1)", "never (0/1)", "2,000"]
+    assert "to 30" not in tables.render(f"compare {tmp_path}")  # no threshold, no threshold columns
+
+
+def test_compare_table_iqm_drops_a_quarter_at_each_end_and_does_not_depend_on_the_seeds_order():
+    finals = {3: 100.0, 0: -50.0, 7: 10.0, 1: 20.0, 2: 30.0, 5: 40.0, 6: 1000.0, 4: 50.0}
+    curves = {("a", seed): np.array([[0, 0.0, 0.0], [10, 1.0, final]]) for seed, final in finals.items()}
+    row = report.algo_summary({seed: curve for (_, seed), curve in curves.items()})
+    # sorted: -50 10 20 30 40 50 100 1000: floor(8/4) = 2 dropped at each end, mean of 20 30 40 50 = 35
+    assert row["seeds"] == list(range(8)) and row["iqm"] == pytest.approx(35.0)
+    shuffled = dict(reversed(list(curves.items())))
+    assert report.compare_table(shuffled) == report.compare_table(curves)
+
+
+def test_compare_table_names_the_runs_of_each_algo_out_of_the_seeds_it_was_meant_to_run():
+    table = report.compare_table(report.curves_of_runs(HAND_MADE_RUNS), algos=["reinforce", "a2c", "ppo"], n_seeds=2)
+    assert [line.split(" | ")[0] for line in table.splitlines()[2:]] == ["| reinforce", "| a2c", "| ppo"]
+    assert _row(table, "a2c") == ["a2c", "0/2", "—", "—", "—"]
+    assert _row(table, "ppo")[:2] == ["ppo", "1/2"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# docs/tables.py: markers in, tables out
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_regenerate_rewrites_the_body_between_the_markers_and_nothing_else(tables, tmp_path):
+    path = tmp_path / "table.json"
+    path.write_text(json.dumps({"columns": ["a", "b"], "rows": [[1, "x"]]}))
+    text = f"Before.\n\n<!-- table: json {path} -->\nstale\nlines\n<!-- /table -->\n\nAfter.\n"
+    expected = f"Before.\n\n<!-- table: json {path} -->\n| a | b |\n|---|---|\n| 1 | x |\n<!-- /table -->\n\nAfter.\n"
+    assert tables.regenerate(text) == expected
+    assert tables.regenerate(expected) == expected  # what --check compares: nothing to do once rendered
+
+
+def test_an_unknown_kind_names_its_marker(tables):
+    with pytest.raises(ValueError, match=r"unknown table kind 'nope' in <!-- table: nope x -->"):
+        tables.render("nope x")
