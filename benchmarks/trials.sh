@@ -40,3 +40,8 @@ trial lunarlander-value-n32 LunarLander-v3 "0 1 2" 250000 10 100
 trial lunarlander-timefeature LunarLander-v3 "0 1 2 3 4" 50000 10 100
 # ... and at 3M steps, evaluated as the entry's verification in docs/zoo.md
 trial lunarlander-timefeature-3m LunarLander-v3 "0 1 2 3 4" 250000 10 100
+# Issue 17, MuJoCo seeds that stall or settle low: the time feature on the three envs, trial seeds 0-2
+trial mujoco-timefeature Walker2d-v5 "0 1 2" 100000 5 10
+trial mujoco-timefeature Hopper-v5 "0 1 2" 100000 5 10
+trial mujoco-timefeature HalfCheetah-v5 "0 1 2" 100000 5 10
+trial walker-halfcheetah-settings Walker2d-v5 "0 1 2" 100000 5 10
