@@ -11,6 +11,11 @@ Kinds:
 - ``compare DIR [THRESHOLD]``: the summary table of an ``sb3-reinforce compare`` run, from ``DIR/curves.csv``
   (the same rows as ``DIR/summary.md``: final eval mean ± sample std, IQM, steps and seconds to the threshold, fps),
   or a line that says the comparison has not run yet;
+- ``report DIR [THRESHOLD]``: the published table of a comparison over report seeds (1000 and up; a lower seed is an
+  error), from ``DIR/curves.csv``: per algo the seeds, the env steps, the final eval's IQM [95% bootstrap CI], its
+  mean ± std and the worst seed, and with THRESHOLD the median and slowest seed's env steps to it;
+- ``report-envs DIR ENV...``: the same without a threshold, one row per env and algo, from ``DIR/ENV/curves.csv``
+  for each ENV (in that order; an env whose comparison has not run says so);
 - ``sample_efficiency DIR [GLOB]``: steps to the threshold and final evals of ``benchmarks/sample_efficiency.py``
   runs, one row per setting, from the JSON files ``DIR/GLOB``;
 - ``json FILE``: a table a benchmark script wrote as JSON (``{"columns": [...], "rows": [[...], ...]}``);
@@ -53,11 +58,27 @@ def _zoo_entries() -> dict:
     return yaml.safe_load((ROOT / "zoo_configs" / "reinforce.yml").read_text())
 
 
+def _curves(directory: Path) -> report.Curves | None:
+    """:return: The curves of the comparison in ``directory``, None if it has not run"""
+    path = directory / "curves.csv"
+    return report.read_curves(path) if path.is_file() else None
+
+
+def _not_run(directory: Path) -> str:
+    name = directory.relative_to(ROOT) if directory.is_relative_to(ROOT) else directory
+    return f"Not run yet: `{name}/curves.csv` does not exist."
+
+
 def compare_table(directory: Path, threshold: float | None = None) -> str:
     """:return: The table of the comparison in ``directory``, or a line saying it has not run yet"""
-    if not (directory / "curves.csv").is_file():
-        return f"Not run yet: `{directory.relative_to(ROOT)}/curves.csv` does not exist."
-    return report.compare_table(report.read_curves(directory / "curves.csv"), threshold)
+    curves = _curves(directory)
+    return _not_run(directory) if curves is None else report.compare_table(curves, threshold)
+
+
+def report_table(directory: Path, threshold: float | None = None) -> str:
+    """:return: The report-seed table of the comparison in ``directory``, or a line saying it has not run yet"""
+    curves = _curves(directory)
+    return _not_run(directory) if curves is None else report.report_table(curves, threshold)
 
 
 def render(spec: str) -> str:
@@ -68,6 +89,12 @@ def render(spec: str) -> str:
         return f"Not run yet: `{args[0]}` does not exist."
     if kind == "compare":
         return compare_table(ROOT / args[0], float(args[1]) if len(args) > 1 else None)
+    if kind == "report":
+        return report_table(ROOT / args[0], float(args[1]) if len(args) > 1 else None)
+    if kind == "report-envs":
+        if len(args) < 2:
+            raise ValueError(f"report-envs takes DIR ENV..., got {args}")
+        return report.report_envs_table({env: _curves(ROOT / args[0] / env) for env in args[1:]})
     if kind == "sample_efficiency":
         return report.sample_efficiency_table(ROOT / args[0], *args[1:])
     if kind == "json":
@@ -82,18 +109,32 @@ def render(spec: str) -> str:
         return throughput_table(ROOT / args[0])
     if kind == "memory":
         return memory_table(ROOT / args[0])
-    raise ValueError(f"unknown table kind {kind!r} in <!-- table: {spec} -->")
+    raise ValueError(f"unknown table kind {kind!r}")
+
+
+def _render_block(match: re.Match) -> str:
+    spec = match.group("spec")
+    try:
+        table = render(spec)
+    except ValueError as error:  # which table of the document, as well as what is wrong with it
+        raise ValueError(f"<!-- table: {spec} -->: {error}") from error
+    return f"{match.group(1)}{table}\n{match.group(4)}"
 
 
 def regenerate(text: str) -> str:
-    return BLOCK.sub(lambda match: f"{match.group(1)}{render(match.group('spec'))}\n{match.group(4)}", text)
+    """:return: ``text`` with the body of every table block rendered anew from its files"""
+    return BLOCK.sub(_render_block, text)
 
 
 def main(check: bool) -> int:
     stale = []
     for document in DOCUMENTS:
         text = document.read_text()
-        new = regenerate(text)
+        try:
+            new = regenerate(text)
+        except ValueError as error:
+            print(f"{document.relative_to(ROOT)}: {error}", file=sys.stderr)
+            return 1
         if new != text:
             stale.append(document.relative_to(ROOT))
             if not check:

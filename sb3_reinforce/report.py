@@ -24,6 +24,10 @@ import numpy as np
 
 from sb3_reinforce import stats
 
+REPORT_SEEDS_START = 1000
+"""The first report seed: tuning and trials use seeds below it, published tables only seeds from it on (issue 17), so
+that no published figure is of a seed an entry was chosen on. The ``report`` tables refuse any other seed."""
+
 # curves.csv, as ``sb3-reinforce compare`` writes it: one row per evaluation of a run
 CURVE_COLUMNS = ("algo", "seed", "timesteps", "seconds", "eval_mean", "eval_std")
 
@@ -103,6 +107,38 @@ def mean_std(values: np.ndarray | Sequence[float]) -> str:
     return f"{mean:.1f}" if len(values) == 1 else f"{mean:.1f} ± {std:.1f}"
 
 
+def seed_list(seeds: Sequence[int]) -> str:
+    """
+    :param seeds: Distinct seeds, in any order
+    :return: The seeds, sorted and named compactly: each run of at least 3 consecutive seeds as a range
+        (``1000-1009``), the others listed (``1000-1002, 1005, 1007``)
+    """
+    if len(seeds) == 0:
+        raise ValueError(f"seeds must not be empty, got {seeds!r}")
+    ordered = sorted(seeds)
+    runs: list[list[int]] = []
+    for seed in ordered:
+        if runs and seed == runs[-1][-1] + 1:
+            runs[-1].append(seed)
+        else:
+            runs.append([seed])
+    names = [f"{run[0]}-{run[-1]}" if len(run) >= 3 else ", ".join(map(str, run)) for run in runs]
+    return ", ".join(names)
+
+
+def format_steps(value: float) -> str:
+    """
+    :param value: A number of env steps
+    :return: It to 3 significant digits, with k or M: a run's budget as it is said (100,004 steps: ``100k``;
+        1,001,472: ``1M``; 2,500,000: ``2.5M``)
+    """
+    rounded = float(f"{value:.3g}")
+    for unit, scale in (("M", 1e6), ("k", 1e3)):
+        if rounded >= scale:
+            return f"{rounded / scale:g}{unit}"
+    return f"{rounded:g}"
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """:return: A Markdown table: the header, the separator line, one line per row"""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -122,9 +158,12 @@ def algo_summary(curves: Mapping[int, np.ndarray], threshold: float | None = Non
     :param curves: Each seed's evaluations, rows ``(timesteps, seconds, eval_mean)``, by seed
     :param threshold: Eval mean counted as solved (None: no time-to-threshold numbers)
     :return: ``seeds`` (sorted), ``finals`` (each seed's last eval, in that order), ``final_mean``, ``final_std``
-        (ddof=1), ``iqm``, ``iqm_low``, ``iqm_high`` (its 95% percentile bootstrap CI), ``fps`` (median env steps per
-        second of training); with a threshold, ``steps_to_threshold`` and ``seconds_to_threshold`` (medians over
-        seeds, inf if fewer than half got there) and ``reached`` (how many seeds got there)
+        (ddof=1), ``iqm``, ``iqm_low``, ``iqm_high`` (its 95% percentile bootstrap CI), ``worst`` and ``worst_seed``
+        (the lowest final eval, and the first seed with it), ``timesteps`` (median env steps at the last eval),
+        ``fps`` (median env steps per second of training); with a threshold, ``steps_to_threshold`` and
+        ``seconds_to_threshold`` (medians over seeds, inf if fewer than half got there), ``reached`` (how many seeds
+        got there), ``slowest`` and ``slowest_seed`` (the most env steps a seed took, inf if one never got there,
+        and the first seed that took them)
     """
     if not curves:
         raise ValueError("algo_summary needs at least one seed's curve, got none")
@@ -134,6 +173,7 @@ def algo_summary(curves: Mapping[int, np.ndarray], threshold: float | None = Non
     finals = np.array([curve[-1, 2] for curve in ordered])
     mean, std = stats.mean_std(finals)
     low, high = stats.bootstrap_ci(finals, stats.iqm)
+    worst = int(np.argmin(finals))
     row: dict[str, Any] = {
         "seeds": seeds,
         "finals": finals,
@@ -142,12 +182,18 @@ def algo_summary(curves: Mapping[int, np.ndarray], threshold: float | None = Non
         "iqm": float(stats.iqm(finals)),
         "iqm_low": float(low),
         "iqm_high": float(high),
+        "worst": float(finals[worst]),
+        "worst_seed": seeds[worst],
+        "timesteps": float(np.median([curve[-1, 0] for curve in ordered])),
         "fps": float(np.median([curve[-1, 0] / curve[-1, 1] for curve in ordered])),
     }
     if threshold is not None:
         for name, column in (("steps", 0), ("seconds", 1)):
             times = [stats.steps_to_threshold(curve[:, column], curve[:, 2], threshold) for curve in ordered]
             row[f"{name}_to_threshold"], row["reached"] = stats.median_to_threshold(times)
+            if name == "steps":
+                slowest = int(np.argmax(times))
+                row["slowest"], row["slowest_seed"] = float(times[slowest]), seeds[slowest]
     return row
 
 
@@ -198,6 +244,68 @@ def compare_table(
         cells.append(f"{row['fps']:,.0f}")
         rows.append(cells)
     return markdown_table(header, rows)
+
+
+REPORT_COLUMNS = ("seeds", "env steps", "final eval IQM [95% CI]", "final eval mean ± std", "worst seed")
+
+
+def _report_cells(algo: str, curves: Mapping[int, np.ndarray], threshold: float | None, first_seed: int) -> list[str]:
+    """:return: The cells of one algo's row of a report table (:data:`REPORT_COLUMNS`, then the threshold's)"""
+    below = sorted(seed for seed in curves if seed < first_seed)
+    if below:
+        raise ValueError(
+            f"a report table shows report seeds only (>= first_seed={first_seed}), but {algo} has seeds {below}: "
+            "tuning seeds must not enter a published figure"
+        )
+    row = algo_summary(curves, threshold)
+    cells = [
+        f"{len(row['seeds'])} ({seed_list(row['seeds'])})",
+        format_steps(row["timesteps"]),
+        f"{row['iqm']:.1f} [{row['iqm_low']:.1f}, {row['iqm_high']:.1f}]",
+        mean_std(row["finals"]),
+        f"{row['worst']:.1f} (seed {row['worst_seed']})",
+    ]
+    if threshold is not None:
+        cells += [
+            f"{number(row['steps_to_threshold'], 0)} ({row['reached']}/{len(row['seeds'])})",
+            f"{number(row['slowest'], 0)} (seed {row['slowest_seed']})",
+        ]
+    return cells
+
+
+def report_table(curves: Curves, threshold: float | None = None, first_seed: int = REPORT_SEEDS_START) -> str:
+    """
+    The published table of one env's comparison, one row per algo, over report seeds: the seeds (how many, and which),
+    the env steps of a run (median over seeds of the last evaluation's), the final eval's IQM with its 95% percentile
+    bootstrap CI (:func:`sb3_reinforce.stats.bootstrap_ci`: 10,000 resamples, RNG seed 0), its mean ± sample std, and
+    the worst seed's final eval. With a threshold, also the median env steps to it over all seeds (a seed that never
+    got there counts as infinitely slow) with how many got there, and the slowest seed.
+
+    :param curves: The comparison's curves (:func:`read_curves` of its ``curves.csv``)
+    :param threshold: Eval mean counted as solved (None: no threshold columns)
+    :param first_seed: The lowest seed allowed: a run of a lower (tuning) seed raises a ValueError
+    """
+    header = ["algo", *REPORT_COLUMNS]
+    if threshold is not None:
+        header += [f"env steps to {threshold:g}: median (seeds there)", f"env steps to {threshold:g}: slowest seed"]
+    rows = [[algo, *_report_cells(algo, by_seed, threshold, first_seed)] for algo, by_seed in _by_algo(curves).items()]
+    return markdown_table(header, rows)
+
+
+def report_envs_table(comparisons: Mapping[str, Curves | None], first_seed: int = REPORT_SEEDS_START) -> str:
+    """
+    One row per env and algo: the columns of :func:`report_table` without a threshold (thresholds differ by env).
+
+    :param comparisons: Each env's comparison curves, in row order; None for an env whose comparison has not run
+    :param first_seed: The lowest seed allowed: a run of a lower (tuning) seed raises a ValueError
+    """
+    rows = []
+    for env, curves in comparisons.items():
+        if not curves:
+            rows.append([env, "—", "0", "—", "not run yet", "—", "—"])
+            continue
+        rows += [[env, algo, *_report_cells(algo, by_seed, None, first_seed)] for algo, by_seed in _by_algo(curves).items()]
+    return markdown_table(["env", "algo", *REPORT_COLUMNS], rows)
 
 
 # ---------------------------------------------------------------------------------------------------

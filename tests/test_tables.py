@@ -211,6 +211,102 @@ def test_compare_table_names_the_runs_of_each_algo_out_of_the_seeds_it_was_meant
 
 
 # ---------------------------------------------------------------------------------------------------
+# Report tables: report seeds only, IQM [CI], mean ± std, worst seed
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_seed_list_names_consecutive_seeds_as_a_range():
+    assert report.seed_list(list(range(1000, 1010))) == "1000-1009"
+    assert report.seed_list([1009, 1000, 1002, 1001, 1005, 1007, 1008]) == "1000-1002, 1005, 1007-1009"
+    assert report.seed_list([3, 4]) == "3, 4" and report.seed_list([7]) == "7"
+    with pytest.raises(ValueError, match=r"seeds must not be empty, got \[\]"):
+        report.seed_list([])
+
+
+def test_format_steps_says_a_budget_as_it_is_said():
+    assert report.format_steps(100_004) == "100k"
+    assert report.format_steps(1_001_472) == "1M" and report.format_steps(999_999) == "1M"
+    assert report.format_steps(2_500_000) == "2.5M" and report.format_steps(50_010) == "50k"
+    assert report.format_steps(512) == "512"
+
+
+def _write_comparison(directory, finals_by_algo):
+    """A hand-made curves.csv: each (algo, seed) evaluated at 0, 50k and its last step, with the given evals"""
+    directory.mkdir(parents=True, exist_ok=True)
+    runs = [
+        {"algo": algo, "seed": seed, "curve": [(0, 0.0, 10.0, 0.0), (50_000, 5.0, middle, 0.0), (last, 10.0, final, 0.0)]}
+        for algo, seeds in finals_by_algo.items()
+        for seed, (middle, final, last) in seeds.items()
+    ]
+    report.write_curves_csv(runs, directory / "curves.csv")
+
+
+# seed: (eval at 50k steps, final eval, steps at the final eval)
+REINFORCE_SEEDS = {1000: (260.0, 300.0, 100_004), 1001: (100.0, 100.0, 100_004), 1002: (240.0, 500.0, 100_004),
+                   1003: (200.0, 200.0, 100_012)}  # fmt: skip
+PPO_SEEDS = {1000: (140.0, 150.0, 100_352), 1001: (200.0, 250.0, 100_352), 1003: (300.0, 350.0, 100_352)}
+
+
+def test_report_kind_renders_iqm_ci_mean_std_and_the_worst_seed(tables, tmp_path):
+    _write_comparison(tmp_path, {"reinforce": REINFORCE_SEEDS, "ppo": PPO_SEEDS})
+    table = tables.render(f"report {tmp_path} 250")
+    assert table.splitlines()[0] == (
+        "| algo | seeds | env steps | final eval IQM [95% CI] | final eval mean ± std | worst seed | "
+        "env steps to 250: median (seeds there) | env steps to 250: slowest seed |"
+    )
+    # reinforce finals 300 100 500 200: IQM of 4 drops 1 at each end, (200 + 300) / 2 = 250; its bootstrap CI is
+    # [100, 500] because a resample whose middle two are both the minimum (or both the maximum) has probability
+    # 13/256 > 2.5%; mean 275, sample std sqrt(87500 / 3) = 170.8; worst 100 on seed 1001. 250 first reached at
+    # 50,000 (1000) and 100,004 (1002) steps, never by 1001 and 1003: the median of 4 is inf, "never"
+    assert _row(table, "reinforce")[1:] == [
+        "4 (1000-1003)", "100k", "250.0 [100.0, 500.0]", "275.0 ± 170.8", "100.0 (seed 1001)", "never (2/4)",
+        "never (seed 1001)",
+    ]  # fmt: skip
+    # ppo finals 150 250 350 (3 seeds: IQM = mean; the CI is [min, max], each all-one-value resample having
+    # probability 1/27 > 2.5%); 250 reached by 1001 at its last step and 1003 at 50k: median 100,352
+    assert _row(table, "ppo")[1:] == [
+        "3 (1000, 1001, 1003)", "100k", "250.0 [150.0, 350.0]", "250.0 ± 100.0", "150.0 (seed 1000)", "100,352 (2/3)",
+        "never (seed 1000)",
+    ]  # fmt: skip
+    assert "to 250" not in tables.render(f"report {tmp_path}")
+
+
+def test_report_kinds_refuse_a_tuning_seed(tables, tmp_path):
+    _write_comparison(tmp_path / "CartPole-v1", {"reinforce": {**REINFORCE_SEEDS, 4: (0.0, 0.0, 100_000)}})
+    text = f"<!-- table: report {tmp_path / 'CartPole-v1'} -->\n<!-- /table -->\n"
+    with pytest.raises(
+        ValueError, match=r"<!-- table: report .*-->: .* \(>= first_seed=1000\), but reinforce has seeds \[4\]"
+    ):
+        tables.regenerate(text)
+    with pytest.raises(ValueError, match=r"reinforce has seeds \[4\]"):
+        tables.render(f"report-envs {tmp_path} CartPole-v1")
+    curves = report.read_curves(tmp_path / "CartPole-v1" / "curves.csv")
+    assert _row(report.report_table(curves, first_seed=0), "reinforce")[1] == "5 (4, 1000-1003)"
+
+
+def test_report_envs_kind_has_one_row_per_env_and_algo(tables, tmp_path):
+    _write_comparison(tmp_path / "Hopper-v5", {"reinforce": REINFORCE_SEEDS, "ppo": PPO_SEEDS})
+    table = tables.render(f"report-envs {tmp_path} Walker2d-v5 Hopper-v5")
+    assert table.splitlines()[0] == (
+        "| env | algo | seeds | env steps | final eval IQM [95% CI] | final eval mean ± std | worst seed |"
+    )
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    assert rows == [
+        ["Walker2d-v5", "—", "0", "—", "not run yet", "—", "—"],
+        ["Hopper-v5", "reinforce", "4 (1000-1003)", "100k", "250.0 [100.0, 500.0]", "275.0 ± 170.8", "100.0 (seed 1001)"],
+        ["Hopper-v5", "ppo", "3 (1000, 1001, 1003)", "100k", "250.0 [150.0, 350.0]", "250.0 ± 100.0", "150.0 (seed 1000)"],
+    ]
+    with pytest.raises(ValueError, match="report-envs takes DIR ENV"):
+        tables.render(f"report-envs {tmp_path}")
+
+
+def test_a_report_of_a_comparison_that_has_not_run_says_so(tables):
+    assert tables.render("report docs/results/no-such-comparison 475") == (
+        "Not run yet: `docs/results/no-such-comparison/curves.csv` does not exist."
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
 # docs/tables.py: markers in, tables out
 # ---------------------------------------------------------------------------------------------------
 
@@ -225,5 +321,5 @@ def test_regenerate_rewrites_the_body_between_the_markers_and_nothing_else(table
 
 
 def test_an_unknown_kind_names_its_marker(tables):
-    with pytest.raises(ValueError, match=r"unknown table kind 'nope' in <!-- table: nope x -->"):
-        tables.render("nope x")
+    with pytest.raises(ValueError, match=r"<!-- table: nope x -->: unknown table kind 'nope'"):
+        tables.regenerate("<!-- table: nope x -->\n<!-- /table -->\n")
