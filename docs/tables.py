@@ -16,6 +16,8 @@ Kinds:
   mean ± std and the worst seed, and with THRESHOLD the median and slowest seed's env steps to it;
 - ``report-envs DIR ENV...``: the same without a threshold, one row per env and algo, from ``DIR/ENV/curves.csv``
   for each ENV (in that order; an env whose comparison has not run says so);
+- ``report-runs DIR ENV...``: the same from per-run JSON files ``DIR/ENV/*.json`` (``benchmarks/defaults_suite.py``'s:
+  ``setting`` or ``algo``, ``seed``, ``evals``), one row per env and setting;
 - ``sample_efficiency DIR [GLOB]``: steps to the threshold and final evals of ``benchmarks/sample_efficiency.py``
   runs, one row per setting, from the JSON files ``DIR/GLOB``;
 - ``json FILE``: a table a benchmark script wrote as JSON (``{"columns": [...], "rows": [[...], ...]}``);
@@ -91,10 +93,14 @@ def render(spec: str) -> str:
         return compare_table(ROOT / args[0], float(args[1]) if len(args) > 1 else None)
     if kind == "report":
         return report_table(ROOT / args[0], float(args[1]) if len(args) > 1 else None)
-    if kind == "report-envs":
+    if kind in ("report-envs", "report-runs"):
         if len(args) < 2:
-            raise ValueError(f"report-envs takes DIR ENV..., got {args}")
-        return report.report_envs_table({env: _curves(ROOT / args[0] / env) for env in args[1:]})
+            raise ValueError(f"{kind} takes DIR ENV..., got {args}")
+        if kind == "report-envs":
+            return report.report_envs_table({env: _curves(ROOT / args[0] / env) for env in args[1:]})
+        return report.report_envs_table(
+            {env: report.read_runs(sorted((ROOT / args[0] / env).glob("*.json"))) for env in args[1:]}
+        )
     if kind == "sample_efficiency":
         return report.sample_efficiency_table(ROOT / args[0], *args[1:])
     if kind == "json":

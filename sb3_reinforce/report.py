@@ -83,6 +83,26 @@ def read_curves(path: Path | str) -> Curves:
     return {key: np.array(rows) for key, rows in runs.items()}
 
 
+def read_runs(paths: Sequence[Path]) -> Curves:
+    """
+    Read the per-run JSON files of a benchmark script (``benchmarks/defaults_suite.py``) as curves.
+
+    :param paths: One JSON file per run, each with ``seed``, ``evals`` (rows ``[timesteps, seconds, eval_mean]``, the
+        last one the final evaluation) and ``setting`` (the row's name; ``algo`` if there is none)
+    :return: Each run's evaluations by ``(setting, seed)``: REINFORCE's settings first, then the others, each
+        alphabetically
+    """
+    runs = [json.loads(Path(path).read_text()) for path in paths]
+    runs.sort(key=lambda run: (run.get("algo") != "reinforce", run.get("setting", run.get("algo")), run["seed"]))
+    curves = {}
+    for run in runs:
+        name = run.get("setting", run.get("algo"))
+        if not run.get("evals"):
+            raise ValueError(f"run {name} seed {run['seed']} has no evals: {run.get('evals')!r}")
+        curves[(name, int(run["seed"]))] = np.asarray(run["evals"], dtype=np.float64)[:, :3]
+    return curves
+
+
 def curves_of_runs(runs: Sequence[dict[str, Any]]) -> Curves:
     """
     :param runs: Results of ``compare.train_run`` (``algo``, ``seed``, ``curve``)

@@ -300,6 +300,32 @@ def test_report_envs_kind_has_one_row_per_env_and_algo(tables, tmp_path):
         tables.render(f"report-envs {tmp_path}")
 
 
+def test_report_runs_kind_reads_per_run_json_files(tables, tmp_path):
+    # As benchmarks/defaults_suite.py writes them: <dir>/<env>/<setting>_seed<seed>.json (other keys are not read)
+    (tmp_path / "Hopper-v5").mkdir()
+    for seeds, algo, setting in ((REINFORCE_SEEDS, "reinforce", "reinforce_defaults"), (PPO_SEEDS, "ppo", "ppo")):
+        for seed, (middle, final, last) in seeds.items():
+            evals = [[0, 0.0, 10.0], [50_000, 5.0, middle], [last, 10.0, final]]
+            run = {"algo": algo, "setting": setting, "env": "Hopper-v5", "seed": seed, "final_eval": final, "evals": evals}
+            (tmp_path / "Hopper-v5" / f"{setting}_seed{seed}.json").write_text(json.dumps(run))
+    table = tables.render(f"report-runs {tmp_path} Hopper-v5 Walker2d-v5")
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    # the numbers of test_report_kind_renders_iqm_ci_mean_std_and_the_worst_seed; REINFORCE first, though "ppo" sorts before
+    assert rows == [
+        [
+            "Hopper-v5",
+            "reinforce_defaults",
+            "4 (1000-1003)",
+            "100k",
+            "250.0 [100.0, 500.0]",
+            "275.0 ± 170.8",
+            "100.0 (seed 1001)",
+        ],
+        ["Hopper-v5", "ppo", "3 (1000, 1001, 1003)", "100k", "250.0 [150.0, 350.0]", "250.0 ± 100.0", "150.0 (seed 1000)"],
+        ["Walker2d-v5", "—", "0", "—", "not run yet", "—", "—"],
+    ]
+
+
 def test_a_report_of_a_comparison_that_has_not_run_says_so(tables):
     assert tables.render("report docs/results/no-such-comparison 475") == (
         "Not run yet: `docs/results/no-such-comparison/curves.csv` does not exist."
