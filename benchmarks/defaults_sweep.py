@@ -23,6 +23,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
+from sb3_reinforce.report import defaults_table
 
 sys.path.insert(0, str(Path(__file__).parent))
 from seeds import check_seeds
@@ -103,10 +104,7 @@ def main(args: Args) -> None:
                 path.write_text(json.dumps(record, indent=1))
                 print(f"{path.name}: final eval {record['final_eval']:.1f}", flush=True)
     # Every run in --out-dir, as docs/defaults.md renders them
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
-    import tables
-
-    print(f"\n{tables.defaults_table(out_dir)}")
+    print(f"\n{defaults_table(out_dir)}")
 
 
 if __name__ == "__main__":

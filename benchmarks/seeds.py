@@ -15,9 +15,10 @@ any training with a message that names the bad seeds. From a shell script::
 import sys
 from collections.abc import Iterable
 
+from sb3_reinforce.report import REPORT_SEEDS_START as REPORT_START  # the report tables refuse lower seeds too
+
 TRIAL_SEEDS = range(0, 100)
-RESERVED_SEEDS = range(100, 1000)
-REPORT_START = 1000
+RESERVED_SEEDS = range(100, REPORT_START)
 PURPOSES = ("trial", "report")
 
 

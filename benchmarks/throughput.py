@@ -37,6 +37,8 @@ from pathlib import Path
 
 import tyro
 
+from sb3_reinforce.report import memory_table, throughput_table
+
 MODES = ("vecenv", "forward", "reinforce", "ppo", "a2c")
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -141,14 +143,6 @@ def _run_in_subprocess(mode: str, env_id: str, n_envs: int, steps: int, seed: in
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _tables():
-    """:return: docs/tables.py, which renders the result files into the tables of docs/benchmarks.md"""
-    sys.path.insert(0, str(ROOT / "docs"))
-    import tables
-
-    return tables
-
-
 def _machine() -> dict:
     import gymnasium
     import stable_baselines3
@@ -173,7 +167,7 @@ def main(args: Args) -> None:
         memory = {mode: _run_in_subprocess(mode, "CartPole-v1", 8, args.memory_steps, 0) for mode in ("reinforce", "ppo")}
         path = out_dir / "memory_CartPole-v1.json"
         path.write_text(json.dumps({"steps": args.memory_steps, "machine": _machine(), "runs": memory}, indent=1))
-        print(f"wrote {path}\n\n{_tables().memory_table(path)}")
+        print(f"wrote {path}\n\n{memory_table(path)}")
         return
 
     entry_envs = dict(item.split("=", 1) for item in args.entry_envs)
@@ -204,7 +198,7 @@ def main(args: Args) -> None:
     for env_id in args.envs:  # the tables as docs/benchmarks.md renders them, from the files (new or kept)
         path = out_dir / f"{env_id}.json"
         if path.exists():
-            print(f"\n### {env_id}\n\n{_tables().throughput_table(path)}")
+            print(f"\n### {env_id}\n\n{throughput_table(path)}")
 
 
 if __name__ == "__main__":

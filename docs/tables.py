@@ -44,9 +44,6 @@ from pathlib import Path
 
 from sb3_reinforce import report
 
-# benchmarks/ print the tables of their files as the docs show them, through this script
-from sb3_reinforce.report import defaults_table, memory_table, throughput_table
-
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"(<!-- table: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- /table -->)", re.DOTALL)
@@ -108,13 +105,13 @@ def render(spec: str) -> str:
     if kind == "mujoco":
         return report.mujoco_table(ROOT / args[0], _zoo_entries(), ROOT / args[1] if len(args) > 1 else None)
     if kind == "defaults":
-        return defaults_table(ROOT / args[0])
+        return report.defaults_table(ROOT / args[0])
     if kind == "variance":
         return report.variance_table(ROOT / args[0])
     if kind == "throughput":
-        return throughput_table(ROOT / args[0])
+        return report.throughput_table(ROOT / args[0])
     if kind == "memory":
-        return memory_table(ROOT / args[0])
+        return report.memory_table(ROOT / args[0])
     raise ValueError(f"unknown table kind {kind!r}")
 
 
