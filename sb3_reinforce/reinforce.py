@@ -30,6 +30,7 @@ from sb3_reinforce.buffers import (
     step_returns,
     valid_mask,
 )
+from sb3_reinforce.callbacks import count_env_steps
 from sb3_reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
 from sb3_reinforce.vec_env import StepAllEnvs, StepNeededEnvs, subset_step_unsupported
 
@@ -409,6 +410,15 @@ class REINFORCE(OnPolicyAlgorithm):
         assert self.env is not None
         self._env_stepper = self._choose_env_stepper(self.env)
         return total_timesteps, callback
+
+    def _init_callback(self, callback: MaybeCallback, progress_bar: bool = False) -> BaseCallback:
+        """
+        SB3's, with the callbacks that count calls made to count env steps (``sb3_reinforce.callbacks``): with a Subset
+        VecEnv one call of ``on_step()`` may step fewer than ``num_envs`` envs, yet EvalCallback and CheckpointCallback
+        should fire every ``freq * num_envs`` env steps, and the progress bar end at ``num_timesteps``. Other callbacks
+        are called once per call; ``locals["stepped"]`` holds the indices of the envs that call stepped.
+        """
+        return super()._init_callback(count_env_steps(callback, progress_bar), progress_bar=False)
 
     @staticmethod
     def _choose_env_stepper(env: VecEnv) -> StepAllEnvs:
