@@ -2,8 +2,12 @@
 The ``sb3-reinforce`` command line. Each subcommand reads its flags, and their ``--help`` text, from a dataclass.
 
     sb3-reinforce train --env CartPole-v1 --total-timesteps 100000
+
+Each subcommand needs an extra (``train``: zoo; ``compare``, ``variance``: compare). Without it, the command stops in
+one line that names the extra to install, before any work; ``--help`` works without.
 """
 
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,6 +16,7 @@ from typing import Any, Literal
 import tyro
 
 from sb3_reinforce.compare import CompareArgs, run_compare
+from sb3_reinforce.extras import MissingExtraError, require_extra
 from sb3_reinforce.reinforce import REINFORCE
 from sb3_reinforce.variance import VarianceArgs, run_variance
 
@@ -142,17 +147,21 @@ def train(args: TrainArgs) -> tuple[float, float]:
 
     th.set_num_threads(args.torch_threads)
     config = args.config or str(default_config())
-    entry, key = find_entry(config, args.env, allow_default=False)
+    try:
+        found = find_entry(ALGO, args.env, config=config)
+    except ValueError as error:  # ZooConfigError too
+        raise SystemExit(f"sb3-reinforce train: error: {error}") from error
     overrides = _overrides(args)
-    if entry is None:
+    if found is None or found[2] == "default":  # no tuned entry: the class defaults, not an untuned fallback
         print(f"No entry for {args.env} in {config}: REINFORCE's class defaults apply ({NO_ENTRY})")
-        entry = dict(NO_ENTRY)
+        entry, key = dict(NO_ENTRY), args.env
         config = str(Path(tempfile.mkdtemp(prefix="sb3-reinforce-")) / "reinforce.yml")
         Path(config).write_text(yaml.safe_dump({args.env: entry}))
     else:
+        entry, _, key = found
         print(f"Using the entry {key!r} of {config}" + (f", with {overrides}" if overrides else ""))
     try:
-        check_hyperparams({**entry, **overrides}, f"{config}, entry {key or args.env!r} with the flags")
+        check_hyperparams({**entry, **overrides}, f"{config}, entry {key!r} with the flags")
     except ZooConfigError as error:
         raise SystemExit(f"sb3-reinforce train: error: {error}") from error
 
@@ -186,23 +195,50 @@ def train(args: TrainArgs) -> tuple[float, float]:
     return mean_reward, std_reward
 
 
-COMMANDS: dict[str, tuple[type, Any]] = {
-    "train": (TrainArgs, train),
-    "compare": (CompareArgs, run_compare),
-    "variance": (VarianceArgs, run_variance),
+# Each subcommand: its flags, what runs it, and the extra it needs (sb3_reinforce.extras)
+COMMANDS: dict[str, tuple[type, Any, str]] = {
+    "train": (TrainArgs, train, "zoo"),
+    "compare": (CompareArgs, run_compare, "compare"),
+    "variance": (VarianceArgs, run_variance, "compare"),
 }
 
 
 def main(argv: list[str] | None = None) -> None:
+    """
+    The ``sb3-reinforce`` command.
+
+    :param argv: The subcommand and its flags (default: ``sys.argv[1:]``)
+    """
     args = tyro.extras.subcommand_cli_from_dict(
-        {name: args_type for name, (args_type, _) in COMMANDS.items()},
+        {name: args_type for name, (args_type, _, _) in COMMANDS.items()},
         args=argv,
         description="REINFORCE for Stable-Baselines3.",
         config=(tyro.conf.OmitArgPrefixes,),
     )
-    for args_type, run in COMMANDS.values():
+    for name, (args_type, run, extra) in COMMANDS.items():
         if isinstance(args, args_type):
+            try:
+                require_extra(extra, f"sb3-reinforce {name}")
+            except MissingExtraError as error:
+                raise SystemExit(str(error)) from None
             run(args)
+
+
+def zoo_main(argv: list[str] | None = None) -> None:
+    """
+    The ``sb3-reinforce-zoo`` command (:func:`sb3_reinforce.zoo.cli.main`), which stops in one line when the zoo
+    extra is missing: this module imports without it.
+
+    :param argv: The rl_zoo3 command and its arguments (default: ``sys.argv[1:]``)
+    """
+    command = list(sys.argv[1:] if argv is None else argv)[:1]
+    try:
+        require_extra("zoo", " ".join(["sb3-reinforce-zoo", *command]))
+    except MissingExtraError as error:
+        raise SystemExit(str(error)) from None
+    from sb3_reinforce.zoo.cli import main as zoo_cli_main
+
+    zoo_cli_main(argv)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ with a callback that evaluates it every ``--eval-freq`` env steps. Under ``<out-
 ``curves.csv``, ``summary.md`` and ``curves.png``, and ``runs/`` (each run's rl_zoo3 folder with its
 ``config.yml`` and final model, its log, and its results as JSON).
 
-rl_zoo3 is an optional dependency (``pip install sb3-reinforce[zoo]``): it is imported when a comparison runs,
-so ``sb3-reinforce train`` works without it.
+rl_zoo3 and matplotlib come with the compare extra (``pip install 'sb3-reinforce[compare]'``) and are imported
+when a comparison runs, so ``import sb3_reinforce`` works without them; ``sb3-reinforce compare`` checks the extra
+first and names it in one line when it is missing.
 
 Internal: ``python -m sb3_reinforce.compare RUN.json`` trains one run (what each worker process executes).
 """

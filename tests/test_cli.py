@@ -1,11 +1,13 @@
 """``sb3-reinforce train``: the front door uses the tuned zoo entry, saves in rl_zoo3's layout, and evaluates what it
 saved."""
 
+import sys
+
 import pytest
 import yaml
 
 from sb3_reinforce import REINFORCE
-from sb3_reinforce.cli import evaluate_run, main
+from sb3_reinforce.cli import evaluate_run, main, zoo_main
 from sb3_reinforce.zoo import default_config
 
 
@@ -84,3 +86,31 @@ def test_a_bad_override_fails_before_training(tmp_path):
     with pytest.raises(SystemExit, match=r"gamma must be a number in \[0, 1\], got 1.5"):
         main(["train", "--env", "CartPole-v1", "--gamma", "1.5", "--log-folder", str(tmp_path), "--no-progress-bar"])
     assert not (tmp_path / "reinforce").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, blocked, expected",
+    [
+        (["train", "--env", "CartPole-v1"], "rl_zoo3", "sb3-reinforce train needs the zoo extra (rl_zoo3 not installed)"),
+        (["compare", "--env", "CartPole-v1"], "matplotlib", "sb3-reinforce compare needs the compare extra (matplotlib not"),
+        (["variance", "--env", "CartPole-v1"], "rl_zoo3", "sb3-reinforce variance needs the compare extra (rl_zoo3 not"),
+    ],
+)
+def test_a_command_without_its_extra_names_it_in_one_line_before_any_work(argv, blocked, expected, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, blocked, None)  # as if not installed
+    extra = "zoo" if argv[0] == "train" else "compare"
+    with pytest.raises(SystemExit) as exc_info:
+        main(argv)
+    message = str(exc_info.value.code)
+    assert message.startswith(expected) and message.endswith(f"pip install 'sb3-reinforce[{extra}]'")
+    assert "\n" not in message and not list(tmp_path.iterdir())
+
+
+def test_the_zoo_command_without_the_zoo_extra_names_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    with pytest.raises(SystemExit) as exc_info:
+        zoo_main(["enjoy", "--env", "CartPole-v1"])
+    assert exc_info.value.code == (
+        "sb3-reinforce-zoo enjoy needs the zoo extra (optuna not installed): pip install 'sb3-reinforce[zoo]'"
+    )

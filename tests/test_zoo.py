@@ -1,5 +1,6 @@
-"""The rl_zoo3 integration (sb3_reinforce.zoo): registration, train then enjoy, config checks, the hyperparameter
-sampler and converter, pruning, and several workers sharing one optuna study."""
+"""The rl_zoo3 integration (sb3_reinforce.zoo): registration, the ExperimentManager of REINFORCE runs (and of the
+others), train then enjoy, config checks, the rl_zoo3 version check, the hyperparameter sampler and converter,
+pruning, and several workers sharing one optuna study."""
 
 import os
 import subprocess
@@ -8,21 +9,28 @@ from pathlib import Path
 
 import optuna
 import pytest
+import rl_zoo3
 import torch as th
 import yaml
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-from sb3_reinforce import REINFORCE
+from sb3_reinforce import REINFORCE, SubsetDummyVecEnv, SubsetSubprocVecEnv
 from sb3_reinforce.zoo import (
     ALGO,
-    ZooConfigError,
-    _prepare_train,
+    RLZooVersionError,
+    ZooExperimentManager,
+    adapter,
     check_hyperparams,
     convert_reinforce_params,
     default_config,
+    experiment_manager,
+    find_entry,
     main,
+    make_env,
     register,
     sample_reinforce_params,
+    zoo_entry,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +48,6 @@ def write_config(path: Path, **entry) -> str:
 
 
 def test_register_reaches_every_registry_and_the_algo_choices(capsys):
-    import rl_zoo3
     import rl_zoo3.enjoy
     import rl_zoo3.exp_manager
     import rl_zoo3.hyperparams_opt
@@ -49,6 +56,7 @@ def test_register_reaches_every_registry_and_the_algo_choices(capsys):
 
     register()
     register()  # idempotent
+    # One insertion reaches every module because they share the dicts: this fails if a release copies them
     for module in (rl_zoo3, rl_zoo3.utils, rl_zoo3.exp_manager, rl_zoo3.train, rl_zoo3.enjoy):
         assert module.ALGOS[ALGO] is REINFORCE, module.__name__
     for module in (rl_zoo3.hyperparams_opt, rl_zoo3.exp_manager):
@@ -72,14 +80,142 @@ def test_packaged_config_is_found_and_every_entry_is_valid():
         assert isinstance(entry["n_timesteps"], float), f"{env_id}: write n_timesteps as !!float"
 
 
-def test_conf_file_and_algo_defaults_are_added_only_when_missing(tmp_path):
+# ---------------------------------------------------------------------------------------------------
+# The ExperimentManager: REINFORCE runs get our config and the Subset VecEnvs, the others run as in rl_zoo3
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("vec_env_type", ["dummy", "subproc"])
+def test_only_reinforce_runs_get_the_subset_vec_envs(tmp_path, vec_env_type):
+    expected = {
+        "reinforce": {"dummy": SubsetDummyVecEnv, "subproc": SubsetSubprocVecEnv}[vec_env_type],
+        "ppo": {"dummy": DummyVecEnv, "subproc": SubprocVecEnv}[vec_env_type],
+        "a2c": {"dummy": DummyVecEnv, "subproc": SubprocVecEnv}[vec_env_type],
+    }
+    for algo, vec_env_class in expected.items():
+        exp = experiment_manager(algo, "CartPole-v1", log_folder=str(tmp_path), vec_env_type=vec_env_type)
+        assert exp.vec_env_class is vec_env_class, algo
+    # And the env a PPO run trains on is SB3's own, whatever ran before in this process
+    experiment_manager("reinforce", "CartPole-v1", log_folder=str(tmp_path)).create_envs(2, no_log=True).close()
+    model, _ = experiment_manager("ppo", "CartPole-v1", log_folder=str(tmp_path)).setup_experiment()
+    assert type(model.get_env()) is DummyVecEnv
+
+
+def test_a_ppo_run_of_the_zoo_command_trains_on_sb3s_vec_env(tmp_path, monkeypatch):
+    built = []
+    create_envs = ZooExperimentManager.create_envs
+
+    def spy(self, *args, **kwargs):
+        env = create_envs(self, *args, **kwargs)
+        built.append((self.algo, type(env)))
+        return env
+
+    monkeypatch.setattr(ZooExperimentManager, "create_envs", spy)
+    # The user's --algo wins over our default, and the run is rl_zoo3's own: its config and its VecEnv
+    main(["train", "--algo", "ppo", "--env", "CartPole-v1", "-n", "256", "-f", str(tmp_path), "--eval-freq", "-1"])
+    assert built == [("ppo", DummyVecEnv)]
+    assert (tmp_path / "ppo" / "CartPole-v1_1" / "CartPole-v1.zip").is_file()
+    import rl_zoo3.train
+    from rl_zoo3.exp_manager import ExperimentManager
+
+    assert rl_zoo3.train.ExperimentManager is ExperimentManager  # restored after the command
+
+
+def test_config_defaults_to_the_packaged_one_for_reinforce_only(tmp_path):
     config = write_config(tmp_path / "c.yml")
-    assert _prepare_train(["--env", "CartPole-v1"]) == [
-        "--algo", "reinforce", "--env", "CartPole-v1", "--conf-file", str(default_config()),
-    ]  # fmt: skip
-    for flag in ("-conf", "--conf-file", "--conf"):  # argparse accepts the abbreviation too
-        assert _prepare_train(["--algo", "reinforce", flag, config]) == ["--algo", "reinforce", flag, config]
-    assert _prepare_train(["--algo", "ppo"]) == ["--algo", "ppo"]  # other algorithms: rl_zoo3 unchanged
+    assert experiment_manager("reinforce", "CartPole-v1").config == str(default_config())
+    assert experiment_manager("reinforce", "CartPole-v1", config=config).config == config
+    assert Path(experiment_manager("ppo", "CartPole-v1").config).parent == Path(rl_zoo3.__file__).parent / "hyperparams"
+
+
+def test_entries_are_found_by_rl_zoo3_and_the_default_entry_only_when_allowed(tmp_path):
+    config = tmp_path / "c.yml"
+    config.write_text(yaml.safe_dump({"Pendulum-v1": {"n_timesteps": 1.0, "policy": "MlpPolicy", "n_episodes": 3},
+                                      "default": {"n_timesteps": 2.0, "policy": "MlpPolicy"}}))  # fmt: skip
+    assert find_entry("reinforce", "Pendulum-v1", config=str(config)) == (
+        {"n_timesteps": 1.0, "policy": "MlpPolicy", "n_episodes": 3}, str(config), "Pendulum-v1",
+    )  # fmt: skip
+    assert find_entry("reinforce", "CartPole-v1", config=str(config)) == (
+        {"n_timesteps": 2.0, "policy": "MlpPolicy"}, str(config), "default",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="untuned 'default' entry: pass --allow-default"):
+        zoo_entry("reinforce", "CartPole-v1", config=str(config))
+    assert zoo_entry("reinforce", "CartPole-v1", allow_default=True, config=str(config))[2] == "default"
+    assert find_entry("reinforce", "MountainCar-v0") is None  # the packaged config has neither
+    with pytest.raises(ValueError, match="no hyperparameters for MountainCar-v0"):
+        zoo_entry("reinforce", "MountainCar-v0")
+    with pytest.raises(ValueError, match="cannot read reinforce's hyperparameters"):
+        zoo_entry("reinforce", "CartPole-v1", config=str(tmp_path / "missing.yml"))
+
+
+def test_make_env_builds_the_entry_envs_without_a_model(tmp_path):
+    env, hyperparams = make_env("reinforce", "Pendulum-v1", seed=0, n_envs=2)
+    entry = yaml.safe_load(default_config().read_text())["Pendulum-v1"]
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    assert isinstance(env, VecNormalize) and bool(entry["normalize"])  # the entry's normalize
+    assert type(env.venv) is SubsetDummyVecEnv and env.num_envs == 2
+    assert "n_timesteps" not in hyperparams and "normalize" not in hyperparams  # rl_zoo3's own keys are gone
+    assert hyperparams["n_episodes"] == entry["n_episodes"] and callable(hyperparams["learning_rate"])
+    model = REINFORCE(env=env, seed=0, **hyperparams)
+    assert model.n_episodes == entry["n_episodes"]
+    env.close()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Every use of rl_zoo3 beyond its public API checks its version
+# ---------------------------------------------------------------------------------------------------
+
+
+def _adapter_uses(tmp_path):
+    exp = experiment_manager("reinforce", "CartPole-v1", log_folder=str(tmp_path))
+    return {
+        "register": register,
+        "ZooExperimentManager": lambda: experiment_manager("ppo", "CartPole-v1"),
+        "read_entry": lambda: adapter.read_entry(exp),
+        "parse_schedules": lambda: adapter.parse_schedules({"learning_rate": 1e-3}),
+        "entry_envs": lambda: adapter.entry_envs(exp),
+        "train_with": lambda: adapter.train_with(ZooExperimentManager).__enter__(),
+        "record_video_here": lambda: adapter.record_video_here().__enter__(),
+    }
+
+
+def test_another_rl_zoo3_version_fails_with_a_clear_message(tmp_path, monkeypatch):
+    uses = _adapter_uses(tmp_path)
+    monkeypatch.setattr(rl_zoo3, "__version__", "2.10.0")
+    for name, use in uses.items():
+        with pytest.raises(RLZooVersionError, match=r"written for rl_zoo3 2\.9\.x .* rl_zoo3 2\.10\.0 is installed") as info:
+            use()
+        assert "pip install 'rl_zoo3>=2.9.2,<2.10'" in str(info.value), name
+    # The command says it in one line, before any work
+    with pytest.raises(SystemExit) as exc_info:
+        main(["train", "--env", "CartPole-v1", "-f", str(tmp_path / "logs")])
+    message = str(exc_info.value.code)
+    assert message.startswith("sb3-reinforce-zoo train: error: sb3_reinforce.zoo was written for rl_zoo3 2.9.x")
+    assert "\n" not in message and not (tmp_path / "logs").exists()
+    monkeypatch.setattr(rl_zoo3, "__version__", "2.9.7")  # any 2.9 release passes
+    register()
+
+
+def test_record_video_here_changes_only_rl_zoo3s_record_video_command(monkeypatch):
+    calls = []
+
+    def record(args, *more, **kwargs):
+        calls.append(args)
+        return 0
+
+    monkeypatch.setattr(subprocess, "call", record)
+    path = os.environ["PATH"]
+    with adapter.record_video_here():
+        calls.clear()  # imageio-ffmpeg runs its binary once to find it
+        subprocess.call(["python", "-m", "rl_zoo3.record_video", "--env", "CartPole-v1"])
+        subprocess.call(["python", "-m", "rl_zoo3.enjoy"])
+        assert Path(adapter.shutil.which("ffmpeg") or "").name == "ffmpeg"  # found: the system's or imageio-ffmpeg's
+    assert calls == [
+        [sys.executable, "-m", "sb3_reinforce.zoo", "record_video", "--env", "CartPole-v1"],
+        ["python", "-m", "rl_zoo3.enjoy"],
+    ]
+    assert subprocess.call is record and os.environ["PATH"] == path  # restored
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -136,11 +272,16 @@ def test_bad_config_fails_before_training_naming_the_problem(tmp_path, entry, pa
     assert not log_folder.exists()  # nothing was built
 
 
-def test_optimize_without_pandas_fails_before_the_search(monkeypatch):
-    # rl_zoo3 writes its report with optuna's trials_dataframe (pandas), after the whole search has run
+def test_optimize_without_pandas_fails_before_the_search(monkeypatch, tmp_path):
+    # rl_zoo3 writes its report with optuna's trials_dataframe (pandas), after the whole search has run; pandas is
+    # in the zoo extra, which every command checks first
     monkeypatch.setitem(sys.modules, "pandas", None)
-    with pytest.raises(ZooConfigError, match="pandas"):
-        _prepare_train(["--algo", "reinforce", "-optimize"])
+    with pytest.raises(SystemExit) as exc_info:
+        main(["train", "-optimize", "-f", str(tmp_path / "logs")])
+    assert str(exc_info.value.code) == (
+        "sb3-reinforce-zoo train needs the zoo extra (pandas not installed): pip install 'sb3-reinforce[zoo]'"
+    )
+    assert not (tmp_path / "logs").exists()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -253,9 +394,10 @@ def test_two_workers_share_one_journal_study(tmp_path):
         (["--storage", "s.log", "--study-name", "s", "--trial-id", "0"], "ignores --trial-id 0"),
     ],
 )
-def test_trial_ids_rl_zoo3_would_ignore_are_refused(args, expected):
-    with pytest.raises(ZooConfigError, match=expected):
-        _prepare_train(["--algo", "reinforce", *args])
+def test_trial_ids_rl_zoo3_would_ignore_are_refused(args, expected, tmp_path):
+    with pytest.raises(SystemExit, match=expected):
+        main(["train", "--env", "CartPole-v1", "-f", str(tmp_path / "logs"), *args])
+    assert not (tmp_path / "logs").exists()
 
 
 def test_continue_training_with_i_uses_the_saved_vec_normalize_statistics(tmp_path):
@@ -340,7 +482,8 @@ def test_record_training_joins_checkpoint_videos(tmp_path):
     pytest.importorskip("moviepy")
     main(["train", "--env", "CartPole-v1", "-n", "2000", "-f", str(tmp_path), "--seed", "0", "--eval-freq", "-1",
           "--save-freq", "1000"])  # fmt: skip
-    # Its record_video subprocesses and its ffmpeg calls run through our PATH shims (no system ffmpeg here)
+    # Its record_video subprocesses run ours (adapter.record_video_here), and ffmpeg is imageio-ffmpeg's if the
+    # system has none
     main(["record_training", "--env", "CartPole-v1", "-f", str(tmp_path), "-n", "50"])
     video = tmp_path / "reinforce" / "CartPole-v1_1" / "videos" / "training.mp4"
     assert video.stat().st_size > 1000
