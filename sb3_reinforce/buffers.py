@@ -1,8 +1,8 @@
 """
-Episode storage, Monte-Carlo returns and baselines for REINFORCE.
+Episode storage for REINFORCE: :class:`EpisodeRolloutBuffer` stores what the envs produced and cuts it into the
+batch's complete episodes; :class:`BatchProgress` decides which episodes those are.
 
-The math lives in pure functions on padded ``(n_episodes, max_len)`` arrays, so it can be checked by
-hand; :class:`EpisodeRolloutBuffer` only stores what the envs produced and cuts it into episodes.
+The returns, baselines and advantages computed from a batch are pure functions in :mod:`sb3_reinforce.estimators`.
 """
 
 from typing import Any, NamedTuple
@@ -14,136 +14,18 @@ from stable_baselines3.common.preprocessing import get_action_dim, get_obs_shape
 from stable_baselines3.common.type_aliases import TensorDict
 from stable_baselines3.common.utils import get_device
 
-RETURN_TYPES = ("total", "reward_to_go")
-BASELINES = ("none", "mean", "leave_one_out", "value")
-
-
-# ---------------------------------------------------------------------------------------------------
-# Pure functions: returns and baselines
-# ---------------------------------------------------------------------------------------------------
-
-
-def pad_episodes(flat: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """
-    Lay episodes stored back to back into rows of a zero-padded matrix.
-
-    :param flat: Per-step values of all episodes, concatenated, shape ``(sum(lengths),)``
-    :param lengths: Length of each episode, shape ``(n_episodes,)``
-    :return: Shape ``(n_episodes, max(lengths))``; entry ``[i, t]`` is step t of episode i, 0 past its end
-    """
-    lengths = np.asarray(lengths, dtype=np.int64)
-    padded = np.zeros((len(lengths), int(lengths.max(initial=0))), dtype=np.float64)
-    padded[valid_mask(lengths)] = flat
-    return padded
-
-
-def valid_mask(lengths: np.ndarray) -> np.ndarray:
-    """
-    :param lengths: Length of each episode, shape ``(n_episodes,)``
-    :return: Boolean mask of shape ``(n_episodes, max(lengths))``, True where step t exists in episode i
-    """
-    lengths = np.asarray(lengths, dtype=np.int64)
-    return np.arange(int(lengths.max(initial=0)))[None, :] < lengths[:, None]
-
-
-def reward_to_go(rewards: np.ndarray, gamma: float) -> np.ndarray:
-    """
-    Discounted reward-to-go ``G_t = sum_{k >= t} gamma^(k-t) r_k`` of each episode (Sutton & Barto eq. 13.8).
-
-    Padding must be zero: an episode that has ended collects no more reward, so its ``G_t`` past the end is 0.
-    A truncated episode's bootstrap ``gamma * V(s_T)`` is added to its last reward by the caller.
-
-    :param rewards: Zero-padded rewards, shape ``(n_episodes, max_len)``
-    :param gamma: Discount factor
-    :return: Zero-padded ``G_t``, same shape
-    """
-    returns = np.zeros_like(rewards, dtype=np.float64)
-    running = np.zeros(rewards.shape[0], dtype=np.float64)
-    for t in reversed(range(rewards.shape[1])):
-        running = rewards[:, t] + gamma * running
-        returns[:, t] = running
-    return returns
-
-
-def step_returns(rewards: np.ndarray, lengths: np.ndarray, gamma: float, return_type: str) -> np.ndarray:
-    """
-    The return that weights ``log pi(a_t|s_t)`` at each step, before any baseline.
-
-    :param rewards: Zero-padded rewards, shape ``(n_episodes, max_len)``
-    :param lengths: Length of each episode
-    :param gamma: Discount factor
-    :param return_type: ``"total"``: every step of episode i is weighted by its whole discounted return
-        ``R(tau_i) = G_0``. ``"reward_to_go"``: step t is weighted by ``G_t``.
-    :return: Zero-padded weights, same shape as ``rewards``
-    """
-    returns = reward_to_go(rewards, gamma)
-    if return_type == "reward_to_go":
-        return returns
-    if return_type == "total":
-        return np.where(valid_mask(lengths), returns[:, :1], 0.0)
-    raise ValueError(f"return_type must be one of {RETURN_TYPES}, got {return_type!r}")
-
-
-def batch_baseline(returns: np.ndarray, baseline: str, return_type: str = "reward_to_go") -> np.ndarray:
-    """
-    State-independent baselines computed from the batch itself.
-
-    For ``return_type="reward_to_go"`` the baseline is time-indexed, ``b_t = mean_j G^j_t`` over the batch's
-    episodes, where an episode that has ended counts with ``G^j_t = 0`` (it sits in an absorbing state with no
-    reward). For ``return_type="total"`` it is the classic average return ``b = mean_j R(tau_j)``, the same at
-    every step.
-
-    :param returns: Zero-padded step returns from :func:`step_returns`, shape ``(n_episodes, max_len)``
-    :param baseline: ``"none"``: zeros. ``"mean"``: the mean over all N episodes (it includes episode i itself,
-        which shrinks the gradient by (N-1)/N in expectation). ``"leave_one_out"``: episode i's baseline averages
-        the other N-1 episodes only, which keeps the estimator unbiased (Kool et al. 2019, "Buy 4 REINFORCE
-        samples, get a baseline for free!"). Its advantages are exactly N/(N-1) times those of ``"mean"``.
-    :param return_type: ``"total"`` or ``"reward_to_go"``, as passed to :func:`step_returns`
-    :return: Baseline per step, same shape as ``returns`` (values past an episode's end are meaningless)
-    """
-    n_episodes = returns.shape[0]
-    if baseline == "none":
-        return np.zeros_like(returns)
-    # Total returns: one value per episode, R(tau_j) = its step-0 return
-    columns = returns[:, :1] if return_type == "total" else returns
-    column_sum = columns.sum(axis=0, keepdims=True)
-    if baseline == "mean":
-        per_step = column_sum / n_episodes
-    elif baseline == "leave_one_out":
-        if n_episodes < 2:
-            raise ValueError(f"baseline='leave_one_out' needs at least 2 episodes, got {n_episodes}")
-        per_step = (column_sum - columns) / (n_episodes - 1)
-    else:
-        raise ValueError(f"batch_baseline handles 'none', 'mean' and 'leave_one_out', got {baseline!r}")
-    return np.array(np.broadcast_to(per_step, returns.shape), dtype=np.float64)
-
-
-def standardize(advantages: np.ndarray, eps: float = 1e-8) -> np.ndarray:
-    """
-    ``(A - mean(A)) / (std(A) + eps)`` over all the batch's steps (sample std), in float64.
-
-    When every advantage is the same (e.g. a first Acrobot batch, whose episodes all time out with the same
-    return), there is nothing to learn from the batch. Computed naively, ``A - mean(A)`` is then rounding noise, and
-    dividing it by its own tiny std turns that noise into advantages of size 1 and random sign: a random update.
-    A spread below 1e-10 of the advantages' scale counts as none, and gives zeros.
-
-    :param advantages: One value per step of the batch
-    :param eps: Added to the std, as SB3 does
-    :return: The standardized advantages, same shape
-    """
-    advantages = np.asarray(advantages, dtype=np.float64)
-    if advantages.size < 2:
-        return advantages
-    centered = advantages - advantages.mean()
-    std = float(centered.std(ddof=1))
-    if std <= 1e-10 * max(float(np.abs(advantages).max()), 1.0):
-        return np.zeros_like(advantages)
-    return centered / (std + eps)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Storage
-# ---------------------------------------------------------------------------------------------------
+# pad_episodes is used here; the other names lived in this module before sb3_reinforce.estimators existed, and are
+# re-exported so that existing imports keep working
+from sb3_reinforce.estimators import (  # noqa: F401
+    BASELINES,
+    RETURN_TYPES,
+    batch_baseline,
+    pad_episodes,
+    reward_to_go,
+    standardize,
+    step_returns,
+    valid_mask,
+)
 
 
 class StoredEpisode(NamedTuple):

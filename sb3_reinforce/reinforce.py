@@ -18,19 +18,9 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch.distributions import Distribution
 from torch.nn import functional as F
 
-from sb3_reinforce.buffers import (
-    BASELINES,
-    RETURN_TYPES,
-    BatchProgress,
-    EpisodeBatch,
-    EpisodeRolloutBuffer,
-    batch_baseline,
-    pad_episodes,
-    standardize,
-    step_returns,
-    valid_mask,
-)
+from sb3_reinforce.buffers import BatchProgress, EpisodeBatch, EpisodeRolloutBuffer
 from sb3_reinforce.callbacks import count_env_steps
+from sb3_reinforce.estimators import advantages, bootstrap_rewards, check_settings, critic_targets, pad_episodes
 from sb3_reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
 from sb3_reinforce.vec_env import StepAllEnvs, StepNeededEnvs, subset_step_unsupported
 
@@ -38,13 +28,20 @@ SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
 
 
 class Losses(NamedTuple):
-    """The loss terms of one batch, from :meth:`REINFORCE.compute_losses`."""
+    """The loss terms of one batch, from :meth:`REINFORCE.compute_losses`; the policy step minimizes
+    ``policy_loss + ent_coef * entropy_loss``."""
 
     policy_loss: th.Tensor
     entropy_loss: th.Tensor
-    value_loss: th.Tensor | None
-    values: th.Tensor | None
-    returns: th.Tensor
+
+
+class CriticBatch(NamedTuple):
+    """The critic's side of one batch (value baseline only), from :meth:`REINFORCE.compute_losses`."""
+
+    values: th.Tensor
+    """V(s_t) of every step, as the policy step's baseline used them: before the critic's fit on this batch"""
+    targets: th.Tensor
+    """The reward-to-go G_t of every step, bootstrapped at a time-limit truncation: what the critic is fitted on"""
 
 
 ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
@@ -100,11 +97,14 @@ def _check_positive_int(name: str, value: Any) -> None:
 
 class REINFORCE(OnPolicyAlgorithm):
     """
-    REINFORCE: the Monte-Carlo policy gradient, trained on exact complete episodes.
+    REINFORCE: the Monte-Carlo policy gradient, trained on complete episodes
 
     Paper: Williams (1992), "Simple statistical gradient-following algorithms for connectionist reinforcement
-    learning", https://doi.org/10.1007/BF00992696. Textbook: Sutton & Barto (2018), ch. 13.3 "REINFORCE" and
-    13.4 "REINFORCE with Baseline".
+    learning", https://doi.org/10.1007/BF00992696
+    Textbook: Sutton & Barto (2018), ch. 13.3 "REINFORCE" and 13.4 "REINFORCE with Baseline"
+
+    What it estimates, the bias of each baseline and of normalization, which episodes form a batch, and the
+    time-limit bootstrap: docs/estimator.md.
 
     Each update samples ``n_episodes`` complete episodes with the current policy and takes one gradient step on
 
@@ -112,29 +112,8 @@ class REINFORCE(OnPolicyAlgorithm):
 
     with the gradient clipped to norm ``max_grad_norm``. A_it is the return (``return_type``) minus the baseline
     (``baseline``), times gamma^t if ``discount_steps``, then standardized over the batch's steps if
-    ``normalize_advantage``. Returns are computed in numpy and carry no gradient. With ``baseline="value"`` the
-    critic is a separate regression with its own optimizer, run after the policy step (see ``critic_learning_rate``).
-
-    What it estimates. With gamma = 1, ``"total"`` and ``"reward_to_go"`` both estimate the gradient of the expected
-    return. With gamma < 1, ``"total"`` and ``"reward_to_go"`` with ``discount_steps=True`` estimate the gradient of
-    the expected discounted return; ``"reward_to_go"`` without the gamma^t factor (the default, as in nearly every
-    deep-RL library) drops the discount of the state distribution and is not the gradient of any objective (Nota &
-    Thomas 2020, "Is the Policy Gradient a Gradient?"). Each of these is unbiased for what it estimates with
-    ``baseline`` ``"none"``, ``"leave_one_out"`` or ``"value"`` and ``normalize_advantage=False``; ``"mean"`` scales
-    it by (N-1)/N, and ``normalize_advantage=True`` (a batch-dependent shift and scale) makes it biased for any
-    baseline, in exchange for a step size that does not depend on the rewards' scale.
-
-    The batch is the first ``n_episodes`` episodes to *start* after the update, each run to its end: which episodes
-    enter does not depend on their length or return, so the estimate stays unbiased with any number of envs. With a
-    :class:`~sb3_reinforce.vec_env.SubsetDummyVecEnv` or :class:`~sb3_reinforce.vec_env.SubsetSubprocVecEnv`, an env
-    whose batch episode has ended waits, unstepped, so no step is wasted. With any other VecEnv every env steps at
-    every step, and steps that cannot enter a batch (the rest of an episode begun under the previous policy, or
-    episodes started after the batch was full) are counted in ``num_timesteps`` and logged as
-    ``rollout/discarded_frac``. There is no bootstrapping at a rollout cut, because there is no cut.
-
-    Defaults were chosen by measurement (docs/defaults.md). With ``normalize_advantage=True``, ``"mean"`` and
-    ``"leave_one_out"`` give the same update (their advantages differ by the factor N/(N-1), which standardizing
-    removes); the default is ``"leave_one_out"`` because it stays unbiased when normalization is turned off.
+    ``normalize_advantage`` (:mod:`sb3_reinforce.estimators`). With ``baseline="value"`` the critic is a separate
+    regression with its own optimizer, fitted after the policy step.
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy)
     :param env: The environment to learn from (if registered in Gym, can be str). Its episodes must end: wrap
@@ -151,15 +130,17 @@ class REINFORCE(OnPolicyAlgorithm):
         R(tau_j)); ``"leave_one_out"``: the same mean over the other N-1 episodes only (unbiased, needs N >= 2);
         ``"value"``: a learned critic V(s), regressed on the reward-to-go G_t of every step (Sutton & Barto 13.4).
         The baseline of step t is V(s_t) with ``"reward_to_go"``, and V(s_0) of the episode's start state with
-        ``"total"`` (whose weight R(tau) = G_0 is the return from the start). V is evaluated before the critic sees
-        the batch, so it does not depend on the batch's actions. With the value baseline a time-limit truncated
-        episode's return is bootstrapped with gamma * V(s_T), as SB3's A2C and PPO do (SB3 issue #633): the time
-        limit is not part of the state, so without it the last steps of every long episode look like failures.
-        Without a critic there is nothing to bootstrap with, and a truncated episode's return is the sum of the
-        rewards it received.
+        ``"total"``. V is evaluated before the critic sees the batch, so it does not depend on the batch's actions.
     :param normalize_advantage: Whether to standardize A over the steps of the batch
     :param discount_steps: Whether to weight step t by gamma^t, as Sutton & Barto's REINFORCE does (13.3). Only with
         ``return_type="reward_to_go"``, where it makes the estimate the gradient of the discounted return
+    :param bootstrap_truncated: What the return of an episode ended by the env's time limit (``TimeLimit.truncated``)
+        is, with ``baseline="value"``. REINFORCE never cuts an episode itself; a time limit can. With True, as SB3's
+        A2C and PPO do, the return is completed with gamma * V(s_T), the critic's value of the observation the limit
+        cut the episode at (Pardo et al. 2018, "Time Limits in Reinforcement Learning"; SB3 issue #633): the time
+        limit is not part of the state, so without it the last steps of every long episode look like failures. With
+        False, the return is the sum of the rewards received, which is the exact Monte-Carlo return of the truncated
+        episode. Without a critic there is nothing to bootstrap with, and the option has no effect.
     :param ent_coef: Entropy coefficient (>= 0). The bonus is the entropy H(pi(.|s_t)) summed over the steps of an
         episode and averaged over episodes, the same (1/N) sum_i sum_t as the policy term; it is a separate loss term,
         not a reward added to the returns
@@ -206,6 +187,7 @@ class REINFORCE(OnPolicyAlgorithm):
         baseline: str = "leave_one_out",
         normalize_advantage: bool = True,
         discount_steps: bool = False,
+        bootstrap_truncated: bool = True,
         ent_coef: float = 0.0,
         critic_learning_rate: float = 1e-3,
         n_critic_updates: int = 10,
@@ -226,22 +208,7 @@ class REINFORCE(OnPolicyAlgorithm):
         # Check everything we can before the env is built, so bad input fails before any work.
         _check_positive_int("n_episodes", n_episodes)
         _check_number("gamma", gamma, 0.0, 1.0)
-        if return_type not in RETURN_TYPES:
-            raise ValueError(f"return_type must be one of {RETURN_TYPES}, got {return_type!r}")
-        if baseline not in BASELINES:
-            raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
-        if baseline == "leave_one_out" and n_episodes < 2:
-            raise ValueError(f"baseline='leave_one_out' needs n_episodes >= 2, got n_episodes={n_episodes}")
-        if baseline == "mean" and n_episodes < 2:
-            # The mean of one episode is its own return: every advantage would be 0 and nothing would learn
-            raise ValueError(
-                f"baseline='mean' needs n_episodes >= 2 (with one episode every advantage is 0), got n_episodes={n_episodes}"
-            )
-        if discount_steps and return_type == "total":
-            raise ValueError(
-                "discount_steps=True weights step t by gamma^t, which is unbiased with return_type='reward_to_go' only: "
-                "R(tau) already discounts every reward from the start, got return_type='total'"
-            )
+        check_settings(n_episodes, return_type, baseline, discount_steps)
         _check_number("ent_coef", ent_coef, 0.0)
         _check_number("critic_learning_rate", critic_learning_rate, 0.0)
         _check_positive_int("n_critic_updates", n_critic_updates)
@@ -283,6 +250,7 @@ class REINFORCE(OnPolicyAlgorithm):
         self.baseline = baseline
         self.normalize_advantage = normalize_advantage
         self.discount_steps = discount_steps
+        self.bootstrap_truncated = bootstrap_truncated
         self.critic_learning_rate = float(critic_learning_rate)
         self.n_critic_updates = int(n_critic_updates)
         self.critic_batch_size = int(critic_batch_size)
@@ -605,76 +573,69 @@ class REINFORCE(OnPolicyAlgorithm):
         self._last_episode_starts = self._last_episode_starts.copy()  # type: ignore[union-attr]
         self._last_episode_starts[stepped] = dones[stepped]
 
-    def compute_losses(self, batch: EpisodeBatch) -> Losses:
+    def compute_losses(self, batch: EpisodeBatch) -> tuple[Losses, CriticBatch | None]:
         """
         The loss terms of one batch of complete episodes, with gradients (``train()`` combines and minimizes them).
 
-        With the value baseline, V is evaluated here without gradients, by the critic as it was fitted on earlier
-        batches: the baseline does not depend on this batch's actions. ``train()`` fits the critic afterwards.
+        The advantages come from :mod:`sb3_reinforce.estimators`, in float64 numpy: they carry no gradient. With the
+        value baseline, V is evaluated here without gradients, by the critic as it was fitted on earlier batches: the
+        baseline does not depend on this batch's actions. ``train()`` fits the critic afterwards.
 
         :param batch: Episodes from ``EpisodeRolloutBuffer.get()``
-        :return: The policy and entropy losses, and for the value baseline the baseline's regression loss (not
-            minimized here), the values and the critic's regression targets
+        :return: The policy and entropy losses; and for the value baseline, the values the baseline used and the
+            critic's regression targets
         """
-        n_episodes = len(batch.lengths)
+        rewards, values = batch.rewards, None
+        if self.baseline == "value":
+            values, terminal_values = self.predict_batch_values(batch)
+            if self.bootstrap_truncated and terminal_values is not None:
+                rewards = bootstrap_rewards(rewards, batch.lengths, batch.truncated, terminal_values, self.gamma)
+        advantages_np = advantages(
+            rewards,
+            batch.lengths,
+            self.gamma,
+            self.return_type,
+            self.baseline,
+            values=None if values is None else pad_episodes(values.cpu().numpy(), batch.lengths),
+            discount_steps=self.discount_steps,
+            normalize_advantage=self.normalize_advantage,
+        )
+
         actions = batch.actions
         if isinstance(self.action_space, spaces.Discrete):
             # Convert discrete action from float to long
             actions = actions.long().flatten()
-
         distribution = self.policy.get_distribution(batch.observations)
         log_prob, entropy = distribution.log_prob(actions), distribution.entropy()
-        mask = valid_mask(batch.lengths)
 
-        # Monte-Carlo returns, in numpy: they carry no gradient
-        rewards = batch.rewards
-        values = None
-        if self.baseline == "value":
-            with th.no_grad():
-                values = self.policy.predict_values(batch.observations).flatten()
-                if batch.truncated.any():
-                    # Time-limit truncation: bootstrap with gamma * V(s_T) (SB3 issue #633); see the class docstring
-                    assert batch.terminal_observations is not None
-                    terminal_values = self.policy.predict_values(batch.terminal_observations).flatten().cpu().numpy()
-                    rewards = rewards.copy()
-                    last = batch.lengths[batch.truncated] - 1
-                    rewards[np.flatnonzero(batch.truncated), last] += self.gamma * terminal_values
-        padded_returns = step_returns(rewards, batch.lengths, self.gamma, self.return_type)
-        returns = th.as_tensor(padded_returns[mask], dtype=th.float32, device=self.device)
-
-        # The weights A_it, in float64 numpy like the returns (standardizing in float32 turned the rounding noise of
-        # equal returns into O(1) advantages: see buffers.standardize)
-        targets = None
-        if values is not None:
-            # The critic estimates V(s_t) = E[G_t | s_t]. For "total", whose weight is R(tau) = G_0 at every step,
-            # the baseline is V(s_0) of the episode's first state: a function of the start state only
-            padded_values = pad_episodes(values.cpu().numpy(), batch.lengths)
-            if self.return_type == "total":
-                padded_values = np.broadcast_to(padded_values[:, :1], padded_values.shape)
-            advantages_np = padded_returns[mask] - padded_values[mask]
-            padded_targets = (
-                padded_returns
-                if self.return_type == "reward_to_go"
-                else step_returns(rewards, batch.lengths, self.gamma, "reward_to_go")
-            )
-            targets = th.as_tensor(padded_targets[mask], dtype=th.float32, device=self.device)
-        else:
-            advantages_np = padded_returns[mask] - batch_baseline(padded_returns, self.baseline, self.return_type)[mask]
-        if self.discount_steps:
-            # Sutton & Barto's gamma^t: the step's weight in the discounted objective (section 13.3)
-            step_index = np.broadcast_to(np.arange(mask.shape[1]), mask.shape)[mask]
-            advantages_np = advantages_np * self.gamma**step_index
-        if self.normalize_advantage:
-            advantages_np = standardize(advantages_np)
-        advantages = th.as_tensor(advantages_np, dtype=th.float32, device=self.device)
-
+        n_episodes = len(batch.lengths)
         # The REINFORCE estimator (Williams 1992; Sutton & Barto eq. 13.8):
         #   L = -(1/N) sum_i sum_t A_it * log pi(a_t | s_t)
-        policy_loss = -(advantages * log_prob).sum() / n_episodes
+        policy_loss = -(th.as_tensor(advantages_np, dtype=th.float32, device=self.device) * log_prob).sum() / n_episodes
         # Entropy bonus: -(1/N) sum_i sum_t H(pi(.|s_t)) (-log pi estimates H where there is no closed form)
         entropy_loss = -(entropy if entropy is not None else -log_prob).sum() / n_episodes
-        value_loss = F.mse_loss(values, targets) if values is not None and targets is not None else None
-        return Losses(policy_loss, entropy_loss, value_loss, values, targets if targets is not None else returns)
+
+        critic = None
+        if values is not None:
+            targets = critic_targets(rewards, batch.lengths, self.gamma)
+            critic = CriticBatch(values, th.as_tensor(targets, dtype=th.float32, device=self.device))
+        return Losses(policy_loss, entropy_loss), critic
+
+    def predict_batch_values(self, batch: EpisodeBatch) -> tuple[th.Tensor, np.ndarray | None]:
+        """
+        The critic's values for a batch, without gradients: the baseline's V(s_t), and the V(s_T) that completes the
+        return of an episode ended by a time limit (:func:`~sb3_reinforce.estimators.bootstrap_rewards`).
+
+        :param batch: Episodes from ``EpisodeRolloutBuffer.get()``
+        :return: V(s_t) of every step of the batch, and V(s_T) of each truncated episode (None if no episode was
+            truncated)
+        """
+        with th.no_grad():
+            values = self.policy.predict_values(batch.observations).flatten()
+            if not batch.truncated.any():
+                return values, None
+            assert batch.terminal_observations is not None
+            return values, self.policy.predict_values(batch.terminal_observations).flatten().cpu().numpy()
 
     def train(self) -> None:
         """
@@ -688,9 +649,10 @@ class REINFORCE(OnPolicyAlgorithm):
         self._update_learning_rate(self.policy.optimizer)
 
         batch = self.rollout_buffer.get()
-        losses = self.compute_losses(batch)
-        loss = losses.policy_loss + self.ent_coef * losses.entropy_loss
+        losses, critic = self.compute_losses(batch)
 
+        # The policy step
+        loss = losses.policy_loss + self.ent_coef * losses.entropy_loss
         self.policy.optimizer.zero_grad()
         loss.backward()
         grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
@@ -701,9 +663,9 @@ class REINFORCE(OnPolicyAlgorithm):
             )
         self.policy.optimizer.step()
 
-        if losses.values is not None:
-            # The critic learns after the policy step, so the next batch's baseline comes from this one
-            self._fit_critic(batch.observations, losses.returns)
+        # The critic's fit, after the policy step, so the next batch's baseline comes from this one
+        if critic is not None:
+            self._fit_critic(batch.observations, critic.targets)
 
         self._n_updates += 1
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
@@ -712,12 +674,11 @@ class REINFORCE(OnPolicyAlgorithm):
         self.logger.record("train/grad_norm", grad_norm.item())
         self.logger.record("train/n_episodes", len(batch.lengths))
         self.logger.record("train/batch_steps", int(batch.lengths.sum()))
-        if losses.value_loss is not None and losses.values is not None:
+        if critic is not None:
             # Of the baseline the policy step used, i.e. before the critic saw this batch
-            self.logger.record("train/value_loss", losses.value_loss.item())
+            self.logger.record("train/value_loss", F.mse_loss(critic.values, critic.targets).item())
             self.logger.record(
-                "train/explained_variance",
-                explained_variance(losses.values.cpu().numpy(), losses.returns.cpu().numpy()),
+                "train/explained_variance", explained_variance(critic.values.cpu().numpy(), critic.targets.cpu().numpy())
             )
         if hasattr(self.policy, "log_std"):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())

@@ -6,9 +6,10 @@ The variance of REINFORCE's gradient estimate for each ``return_type`` x ``basel
 
 For each policy (the initial one, built from ``zoo_configs/reinforce.yml``, and each checkpoint given), K batches
 of ``n_episodes`` complete episodes are sampled once; then every combination computes its gradient on the same K
-batches, so the combinations are compared on paired data. The gradient is REINFORCE's own: the policy loss of
-``REINFORCE.compute_losses`` (what ``train()`` minimizes) is back-propagated, and the actor parameters' ``.grad`` is
-read; no optimizer step is taken, and nothing is clipped. Measured with ``normalize_advantage=False``
+batches, so the combinations are compared on paired data. The gradient is REINFORCE's own: the policy loss that
+``REINFORCE.compute_losses`` builds (what ``train()`` minimizes), with each combination's advantages from
+:func:`sb3_reinforce.estimators.advantages`, is back-propagated, and the actor parameters' ``.grad`` is read; no
+optimizer step is taken, nothing is clipped, and no model setting is changed. Measured with ``normalize_advantage=False``
 (standardizing would hide the variance); only the policy-gradient term, with the critic used as it is, not fitted.
 
 Writes ``variance.csv``, ``variance.md`` and ``variance.png`` under ``<out-dir>/<env>/``.
@@ -23,10 +24,12 @@ from typing import Any
 
 import numpy as np
 import torch as th
+from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecNormalize
 
 from sb3_reinforce import stats
-from sb3_reinforce.buffers import BASELINES, RETURN_TYPES, EpisodeBatch
+from sb3_reinforce.buffers import EpisodeBatch
+from sb3_reinforce.estimators import BASELINES, RETURN_TYPES, advantages, bootstrap_rewards, pad_episodes
 from sb3_reinforce.reinforce import REINFORCE
 
 COMBINATIONS = [(return_type, baseline) for return_type in RETURN_TYPES for baseline in BASELINES]
@@ -117,27 +120,47 @@ def collect_batches(model: REINFORCE, n_batches: int) -> list[EpisodeBatch]:
 
 def batch_gradients(model: REINFORCE, batches: list[EpisodeBatch]) -> dict[tuple[str, str], np.ndarray]:
     """
-    Every combination's gradient on each stored batch: the policy loss of ``REINFORCE.compute_losses`` (the loss
-    ``train()`` minimizes), back-propagated without an optimizer step.
+    Every combination's gradient on each stored batch: REINFORCE's policy loss
+    ``L = -(1/N) sum_i sum_t A_it * log pi(a_t|s_t)``, as ``REINFORCE.compute_losses`` builds it, with each
+    combination's ``A_it`` from :func:`~sb3_reinforce.estimators.advantages`, back-propagated without an optimizer
+    step. The model's other estimator settings (gamma, ``discount_steps``, ``normalize_advantage``,
+    ``bootstrap_truncated``) are read, never changed.
 
     :param model: Built by :func:`build_model`
     :param batches: From :func:`collect_batches`
     :return: Gradients of shape ``(len(batches), n_actor_parameters)`` per ``(return_type, baseline)``
     """
-    settings = (model.return_type, model.baseline)
     model.policy.set_training_mode(True)
+    # The critic's values do not depend on the combination: V(s_t) for the value baseline, and the rewards with the
+    # time-limit bootstrap gamma * V(s_T) that compute_losses uses with it
+    critic_inputs = []
+    for batch in batches:
+        values, terminal_values = model.predict_batch_values(batch)
+        rewards = batch.rewards
+        if model.bootstrap_truncated and terminal_values is not None:
+            rewards = bootstrap_rewards(rewards, batch.lengths, batch.truncated, terminal_values, model.gamma)
+        critic_inputs.append((rewards, pad_episodes(values.cpu().numpy(), batch.lengths)))
     grads = {}
-    try:
-        for return_type, baseline in COMBINATIONS:
-            model.return_type, model.baseline = return_type, baseline
-            per_batch = []
-            for batch in batches:
-                model.policy.zero_grad()
-                model.compute_losses(batch).policy_loss.backward()
-                per_batch.append(actor_gradient(model.policy))
-            grads[(return_type, baseline)] = np.stack(per_batch)
-    finally:
-        model.return_type, model.baseline = settings
+    for return_type, baseline in COMBINATIONS:
+        per_batch = []
+        for batch, (bootstrapped_rewards, padded_values) in zip(batches, critic_inputs, strict=True):
+            weights = advantages(
+                bootstrapped_rewards if baseline == "value" else batch.rewards,
+                batch.lengths,
+                model.gamma,
+                return_type,
+                baseline,
+                values=padded_values,
+                discount_steps=model.discount_steps,
+                normalize_advantage=model.normalize_advantage,
+            )
+            model.policy.zero_grad()
+            actions = batch.actions.long().flatten() if isinstance(model.action_space, spaces.Discrete) else batch.actions
+            log_prob = model.policy.get_distribution(batch.observations).log_prob(actions)
+            # compute_losses' policy loss (tests/test_loss.py checks that the two agree)
+            (-(th.as_tensor(weights, dtype=th.float32, device=model.device) * log_prob).sum() / len(batch.lengths)).backward()
+            per_batch.append(actor_gradient(model.policy))
+        grads[(return_type, baseline)] = np.stack(per_batch)
     return grads
 
 

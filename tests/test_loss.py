@@ -1,12 +1,19 @@
 """The loss REINFORCE.train() minimizes, against advantages written out by hand for a scripted batch."""
 
+from pathlib import Path
+
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from stable_baselines3.common.save_util import load_from_zip_file
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from sb3_reinforce import REINFORCE
+from sb3_reinforce.variance import actor_gradient, batch_gradients
 from tests.envs import ScriptedEnv
+
+DATA = Path(__file__).parent / "data"
 
 # Batch with gamma = 0.5 (episodes in the order they end):
 #   env 1, episode 0: rewards [0, 1]                    G = [0.5, 1]
@@ -29,13 +36,19 @@ EXPECTED_ADVANTAGES = {
     # "total": R(tau) - V(s_0) at every step, the truncated episode's R(tau) bootstrapped too
     ("total", "value"): [[0.5 - 4] * 2, [1.0 - 4] * 3, [G_BOOTSTRAPPED[0] - 4] * 5],
     # gamma^t (gamma = 0.5) on the reward-to-go
-    ("reward_to_go", "none", True): [[0.5, 0.5], [1.0, 1.0, 0.5], [21.0, 11.0, 5.5, 2.5, 0.875]],
+    ("reward_to_go", "none", "discount_steps"): [[0.5, 0.5], [1.0, 1.0, 0.5], [21.0, 11.0, 5.5, 2.5, 0.875]],
+    # bootstrap_truncated=False: the truncated episode's return is the rewards it received, G, not G_BOOTSTRAPPED
+    ("reward_to_go", "value", "no_bootstrap"): [[0.5 - 4, 1.0 - 4], [1.0 - 4, 2.0 - 4, 2.0 - 4], [g - 4 for g in G[2]]],
+    ("total", "value", "no_bootstrap"): [[0.5 - 4] * 2, [1.0 - 4] * 3, [21.0 - 4] * 5],
+    # Without a critic there is nothing to bootstrap with: the option changes nothing
+    ("reward_to_go", "none", "no_bootstrap"): G,
 }  # fmt: skip
+OPTIONS = {"discount_steps": dict(discount_steps=True), "no_bootstrap": dict(bootstrap_truncated=False)}
 
 
 @pytest.mark.parametrize("case", list(EXPECTED_ADVANTAGES), ids=lambda case: "-".join(map(str, case)))
 def test_policy_loss_by_hand(case):
-    return_type, baseline, *discount = case
+    return_type, baseline, *option = case
     env = DummyVecEnv([lambda: ScriptedEnv([3, 2], tag=0), lambda: ScriptedEnv([2, 5], tag=1, truncate=(1,))])
     with pytest.warns(UserWarning, match="TimeLimit"):
         model = REINFORCE(
@@ -46,9 +59,9 @@ def test_policy_loss_by_hand(case):
             return_type=return_type,
             baseline=baseline,
             normalize_advantage=False,
-            discount_steps=bool(discount),
             learning_rate=0.0,
             seed=0,
+            **(OPTIONS[option[0]] if option else {}),
         )
     with th.no_grad():
         model.policy.value_net.weight.zero_()
@@ -67,7 +80,7 @@ def test_policy_loss_by_hand(case):
     model.train()
     assert model.logger.name_to_value["train/policy_loss"] == pytest.approx(expected, rel=1e-5)
     if baseline == "value":
-        returns = np.concatenate([G[0], G[1], G_BOOTSTRAPPED])
+        returns = np.concatenate([G[0], G[1], G[2] if option == ["no_bootstrap"] else G_BOOTSTRAPPED])
         assert model.logger.name_to_value["train/value_loss"] == pytest.approx(np.mean((returns - 4.0) ** 2), rel=1e-5)
 
 
@@ -99,6 +112,12 @@ def test_entropy_loss_sums_over_steps_and_averages_over_episodes():
     assert model.logger.name_to_value["train/entropy_loss"] == pytest.approx(-entropy.sum() / 3, rel=1e-5)
 
 
+def critic_loss(model, batch):
+    """:return: The critic's regression loss on ``batch``, mean (V(s_t) - G_t)^2"""
+    _, critic = model.compute_losses(batch)
+    return th.nn.functional.mse_loss(critic.values, critic.targets).item()
+
+
 def test_critic_is_fitted_after_the_policy_step_with_its_own_optimizer(tmp_path):
     env = DummyVecEnv([lambda: ScriptedEnv([3, 2], tag=0), lambda: ScriptedEnv([2, 5], tag=1)])
     with pytest.warns(UserWarning, match="TimeLimit"):
@@ -111,14 +130,14 @@ def test_critic_is_fitted_after_the_policy_step_with_its_own_optimizer(tmp_path)
     batch = model.rollout_buffer.get()
     critic = {id(p) for p in model._critic_parameters()}
     before = {name: p.detach().clone() for name, p in model.policy.named_parameters()}
-    loss_before = model.compute_losses(batch).value_loss.item()
+    loss_before = critic_loss(model, batch)
     model.train()
     assert model.logger.name_to_value["train/value_loss"] == pytest.approx(loss_before)
     for name, param in model.policy.named_parameters():
         moved = not th.equal(param, before[name])
         # learning_rate=0: only the critic's parameters move, by the critic's optimizer
         assert moved == (id(param) in critic), name
-    assert model.compute_losses(batch).value_loss.item() < 0.5 * loss_before
+    assert critic_loss(model, batch) < 0.5 * loss_before
 
     # Its optimizer state is saved and loaded with the model
     model.save(tmp_path / "model.zip")
@@ -128,3 +147,49 @@ def test_critic_is_fitted_after_the_policy_step_with_its_own_optimizer(tmp_path)
     assert saved_state.keys() == loaded_state.keys() and len(saved_state) > 0
     for key in saved_state:
         assert th.equal(saved_state[key]["exp_avg"], loaded_state[key]["exp_avg"])
+
+
+@pytest.mark.parametrize("return_type, baseline", [("reward_to_go", "value"), ("total", "leave_one_out")])
+def test_variance_tool_measures_the_gradient_of_the_policy_loss(return_type, baseline):
+    # sb3_reinforce.variance builds the loss from the estimator functions itself: for the model's own settings, its
+    # gradient is exactly that of compute_losses' policy loss, and the model's settings are left as they were
+    env = DummyVecEnv([lambda: ScriptedEnv([3, 2], tag=0), lambda: ScriptedEnv([2, 5], tag=1, truncate=(1,))])
+    with pytest.warns(UserWarning, match="TimeLimit"):
+        model = REINFORCE(
+            "MlpPolicy", env, n_episodes=3, gamma=0.5, return_type=return_type, baseline=baseline,
+            normalize_advantage=False, discount_steps=return_type == "reward_to_go", seed=0,
+        )  # fmt: skip
+    _, callback = model._setup_learn(100, None)
+    assert model.collect_rollouts(model.env, callback, model.rollout_buffer)
+    batch = model.rollout_buffer.get()
+    assert batch.truncated.any()
+    model.policy.set_training_mode(True)
+    model.policy.zero_grad()
+    model.compute_losses(batch)[0].policy_loss.backward()
+    expected = actor_gradient(model.policy)
+
+    grads = batch_gradients(model, [batch, batch])
+    np.testing.assert_array_equal(grads[(return_type, baseline)][0], expected)
+    assert (model.return_type, model.baseline) == (return_type, baseline)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The time-limit bootstrap
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_bootstrap_truncated_is_saved_and_loaded(tmp_path):
+    model = REINFORCE("MlpPolicy", gym.make("CartPole-v1"), baseline="value", bootstrap_truncated=False)
+    model.save(tmp_path / "model.zip")
+    assert REINFORCE.load(tmp_path / "model.zip").bootstrap_truncated is False
+
+
+def test_model_saved_before_bootstrap_truncated_loads_with_the_bootstrap_on():
+    # Saved at commit e73e075 (value baseline, net_arch=[4]), when every truncated return was bootstrapped
+    path = DATA / "reinforce_e73e075.zip"
+    data, _, _ = load_from_zip_file(path)
+    assert "bootstrap_truncated" not in data
+    model = REINFORCE.load(path, env=gym.make("CartPole-v1"))
+    assert model.bootstrap_truncated is True
+    assert model.critic_optimizer is not None
+    model.learn(100, reset_num_timesteps=False)

@@ -4,7 +4,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sb3_reinforce.buffers import BatchProgress, batch_baseline, pad_episodes, step_returns
+from sb3_reinforce.buffers import BatchProgress
+from sb3_reinforce.estimators import batch_baseline, pad_episodes, step_returns
 
 lengths_st = st.lists(st.integers(1, 12), min_size=2, max_size=6)
 gammas = st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.0])

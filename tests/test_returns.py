@@ -1,9 +1,19 @@
-"""Returns and baselines against values computed by hand."""
+"""The estimator's pure functions (sb3_reinforce.estimators) against values computed by hand."""
 
 import numpy as np
 import pytest
 
-from sb3_reinforce.buffers import batch_baseline, pad_episodes, reward_to_go, step_returns, valid_mask
+from sb3_reinforce.estimators import (
+    advantages,
+    batch_baseline,
+    bootstrap_rewards,
+    critic_targets,
+    pad_episodes,
+    reward_to_go,
+    standardize,
+    step_returns,
+    valid_mask,
+)
 
 # Two episodes: lengths 3 and 2, gamma = 0.5
 REWARDS = pad_episodes(np.array([1.0, 2.0, 4.0, 3.0, 1.0]), np.array([3, 2]))
@@ -39,11 +49,15 @@ def test_unknown_return_type():
 
 
 def test_truncation_bootstrap_is_added_to_last_reward():
-    # A truncated episode with V(s_T) = 8 and gamma = 0.5: the caller adds gamma * V(s_T) = 4 to r_{T-1}
-    rewards = pad_episodes(np.array([1.0, 1.0, 1.0]), np.array([3]))
-    rewards[0, 2] += 0.5 * 8.0
-    # G_2 = 1 + 4 = 5, G_1 = 1 + 2.5 = 3.5, G_0 = 1 + 1.75 = 2.75
-    np.testing.assert_allclose(reward_to_go(rewards, 0.5), [[2.75, 3.5, 5.0]])
+    # Episodes of lengths 2, 3, 1; the first and the last were truncated, with V(s_T) = 8 and 2, gamma = 0.5:
+    # gamma * V(s_T) = 4 and 1 go to their last rewards, the terminated episode is unchanged
+    rewards = pad_episodes(np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0]), np.array([2, 3, 1]))
+    lengths, truncated = np.array([2, 3, 1]), np.array([True, False, True])
+    bootstrapped = bootstrap_rewards(rewards, lengths, truncated, np.array([8.0, 2.0]), 0.5)
+    np.testing.assert_array_equal(bootstrapped, [[1, 5, 0], [1, 1, 1], [2, 0, 0]])
+    np.testing.assert_array_equal(rewards, [[1, 1, 0], [1, 1, 1], [1, 0, 0]])  # the input is left alone
+    # Every return of the truncated episode includes it: G_1 = 1 + 4 = 5, G_0 = 1 + 2.5 = 3.5
+    np.testing.assert_allclose(reward_to_go(bootstrapped, 0.5)[0], [3.5, 5.0, 0.0])
 
 
 def test_mean_baseline_time_indexed_by_hand():
@@ -95,8 +109,6 @@ def test_none_baseline_is_zero():
 
 
 def test_standardize_matches_the_formula_and_gives_zeros_for_equal_advantages():
-    from sb3_reinforce.buffers import standardize
-
     advantages = np.array([1.0, 2.0, 4.0, -3.0])
     expected = (advantages - advantages.mean()) / (advantages.std(ddof=1) + 1e-8)
     np.testing.assert_allclose(standardize(advantages), expected)
@@ -104,3 +116,50 @@ def test_standardize_matches_the_formula_and_gives_zeros_for_equal_advantages():
     equal = np.full(4000, -99.34295169575854)
     np.testing.assert_array_equal(standardize(equal), np.zeros(4000))
     np.testing.assert_array_equal(standardize(np.array([5.0])), [5.0])
+
+
+# ---------------------------------------------------------------------------------------------------
+# advantages and critic_targets: REWARDS = [[1, 2, 4], [3, 1, 0]], gamma = 0.5, G = [[3, 4, 4], [3.5, 1]]
+# ---------------------------------------------------------------------------------------------------
+
+VALUES = np.array([[1.0, 2.0, 3.0], [0.5, 4.0, 0.0]])  # V(s_t), zero-padded
+
+
+@pytest.mark.parametrize(
+    "return_type, baseline, options, expected",
+    [
+        ("reward_to_go", "none", {}, [3, 4, 4, 3.5, 1]),
+        ("total", "none", {}, [3, 3, 3, 3.5, 3.5]),
+        # Time-indexed mean b_t = [3.25, 2.5, 2]
+        ("reward_to_go", "mean", {}, [-0.25, 1.5, 2, 0.25, -1.5]),
+        # Leave-one-out: the other episode's G_t (0 once it has ended)
+        ("reward_to_go", "leave_one_out", {}, [-0.5, 3, 4, 0.5, -3]),
+        ("total", "leave_one_out", {}, [-0.5, -0.5, -0.5, 0.5, 0.5]),
+        # V(s_t) for reward-to-go; V(s_0) of the episode for total
+        ("reward_to_go", "value", {}, [2, 2, 1, 3, -3]),
+        ("total", "value", {}, [2, 2, 2, 3, 3]),
+        # gamma^t = [1, 0.5, 0.25] on G_t - V(s_t)
+        ("reward_to_go", "value", dict(discount_steps=True), [2, 1, 0.25, 3, -1.5]),
+    ],
+)
+def test_advantages_by_hand(return_type, baseline, options, expected):
+    got = advantages(REWARDS, LENGTHS, 0.5, return_type, baseline, values=VALUES, **options)
+    np.testing.assert_allclose(got, expected)
+    assert got.dtype == np.float64
+
+
+def test_normalized_advantages_are_the_standardized_raw_ones():
+    raw = advantages(REWARDS, LENGTHS, 0.5, "reward_to_go", "none")
+    got = advantages(REWARDS, LENGTHS, 0.5, "reward_to_go", "none", normalize_advantage=True)
+    raw_by_hand = np.array([3, 4, 4, 3.5, 1])
+    np.testing.assert_allclose(got, (raw_by_hand - raw_by_hand.mean()) / (raw_by_hand.std(ddof=1) + 1e-8))
+    np.testing.assert_array_equal(got, standardize(raw))
+
+
+def test_value_baseline_needs_values():
+    with pytest.raises(ValueError, match="values=None"):
+        advantages(REWARDS, LENGTHS, 0.5, "reward_to_go", "value")
+
+
+def test_critic_targets_are_the_reward_to_go_whatever_the_return_type():
+    np.testing.assert_allclose(critic_targets(REWARDS, LENGTHS, 0.5), [3, 4, 4, 3.5, 1])
