@@ -74,17 +74,22 @@ def _distribution_validation(enabled: bool) -> Iterator[None]:
         Distribution.set_default_validate_args(previous)
 
 
-def _check_number(name: str, value: Any, low: float, high: float = np.inf, low_inclusive: bool = True) -> float:
-    """:return: ``value`` as a float, after checking it is a real number in the range (ValueError naming it if not)."""
+def _check_number(
+    name: str, value: Any, low: float, high: float = np.inf, low_inclusive: bool = True, inf_ok: bool = False
+) -> float:
+    """
+    :return: ``value`` as a float, after checking it is a real number in the range (ValueError naming it if not).
+        NaN never passes, and infinity only with ``inf_ok`` (a rate or coefficient of inf makes no sense).
+    """
     try:
         number = float(value)
-        ok = (not isinstance(value, (bool, str)) and np.isfinite(number)) or number == high == np.inf
+        ok = not isinstance(value, (bool, str)) and (np.isfinite(number) or (inf_ok and number == np.inf))
     except (TypeError, ValueError):
         ok = False
     if ok:
         ok = (low <= number if low_inclusive else low < number) and number <= high
     if not ok:
-        bounds = f"{'[' if low_inclusive else '('}{low:g}, {high:g}]"
+        bounds = f"{'[' if low_inclusive else '('}{low:g}, {high:g}{']' if np.isfinite(high) or inf_ok else ')'}"
         raise ValueError(f"{name} must be a number in {bounds}, got {value!r}")
     return number
 
@@ -148,7 +153,8 @@ class REINFORCE(OnPolicyAlgorithm):
     :param n_critic_updates: Passes over each batch of the critic's regression on the returns, after the policy step
         (value baseline only)
     :param critic_batch_size: Minibatch size (steps) of the critic's regression (value baseline only)
-    :param max_grad_norm: The maximum value for the gradient clipping of the policy step (> 0)
+    :param max_grad_norm: The maximum value for the gradient clipping of the policy step (> 0; ``float("inf")``
+        turns clipping off)
     :param use_sde: Whether to use generalized State Dependent Exploration (gSDE)
         instead of action noise exploration (default: False)
     :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE
@@ -213,7 +219,7 @@ class REINFORCE(OnPolicyAlgorithm):
         _check_number("critic_learning_rate", critic_learning_rate, 0.0)
         _check_positive_int("n_critic_updates", n_critic_updates)
         _check_positive_int("critic_batch_size", critic_batch_size)
-        _check_number("max_grad_norm", max_grad_norm, 0.0, low_inclusive=False)
+        _check_number("max_grad_norm", max_grad_norm, 0.0, low_inclusive=False, inf_ok=True)  # inf: no clipping
         if not callable(learning_rate):
             _check_number("learning_rate", learning_rate, 0.0)
         if rollout_buffer_class is not None and not (

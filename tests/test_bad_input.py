@@ -38,6 +38,17 @@ BAD_PARAMETERS = [
     (dict(discount_steps=True, return_type="total"), ["discount_steps", "total"]),
     (dict(max_grad_norm=0), ["max_grad_norm", "0"]),
     (dict(learning_rate=-1e-3), ["learning_rate", "-0.001"]),
+    # Infinity is no learning rate or coefficient (it used to pass wherever the range was open above), and neither
+    # is NaN or a string that float() would read
+    (dict(learning_rate=float("inf")), ["learning_rate", "[0, inf)", "got inf"]),
+    (dict(learning_rate=np.float32("inf")), ["learning_rate", "got np.float32(inf)"]),
+    (dict(learning_rate="inf"), ["learning_rate", "got 'inf'"]),
+    (dict(critic_learning_rate=float("inf")), ["critic_learning_rate", "got inf"]),
+    (dict(ent_coef=float("inf")), ["ent_coef", "got inf"]),
+    (dict(ent_coef=float("nan")), ["ent_coef", "got nan"]),
+    (dict(gamma=float("inf")), ["gamma", "[0, 1]", "got inf"]),
+    (dict(max_grad_norm=float("nan")), ["max_grad_norm", "got nan"]),
+    (dict(max_grad_norm=-float("inf")), ["max_grad_norm", "(0, inf]", "got -inf"]),
     (dict(rollout_buffer_class=RolloutBuffer), ["rollout_buffer_class", "RolloutBuffer"]),
 ]
 IDS = [",".join(f"{key}={value!r}" for key, value in kwargs.items()) for kwargs, _ in BAD_PARAMETERS]
@@ -74,11 +85,23 @@ def test_bad_parameter_raises_before_the_env_is_built(kwargs, texts):
         dict(n_episodes=2, baseline="leave_one_out"),
         dict(ent_coef=0.0, critic_learning_rate=0.0, learning_rate=0.0),
         dict(learning_rate=lambda progress: 1e-3 * progress),
+        dict(max_grad_norm=float("inf")),  # no clipping
     ],
     ids=repr,
 )
 def test_good_parameters_at_the_edges_are_accepted(kwargs):
     REINFORCE("MlpPolicy", gym.make("CartPole-v1"), **kwargs)
+
+
+def test_infinite_max_grad_norm_turns_clipping_off():
+    # Each model seeds the global RNGs when it is built, so each learns before the next is built
+    models = [
+        REINFORCE("MlpPolicy", gym.make("CartPole-v1"), n_episodes=2, max_grad_norm=max_grad_norm, seed=0).learn(200)
+        for max_grad_norm in (float("inf"), 1e30)
+    ]
+    assert models[0]._n_updates > 0
+    for inf_param, huge_param in zip(models[0].policy.parameters(), models[1].policy.parameters(), strict=True):
+        assert th.equal(inf_param, huge_param)
 
 
 # ---------------------------------------------------------------------------------------------------
