@@ -24,9 +24,8 @@ Stepping part of a VecEnv needs SB3's private state: ``DummyVecEnv``'s buffers a
 tests/test_vec_env.py fails if one of the pieces listed in :data:`SB3_RELIED_ON` changes upstream.
 """
 
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from copy import deepcopy
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -181,8 +180,9 @@ def _has_rows(value: Any, n_rows: int) -> bool:
 
 def _put_rows(full: Any, indices: np.ndarray, rows: Any, n_rows: int) -> Any:
     """
-    :return: ``full`` with its rows ``indices`` replaced by ``rows`` (a copy). If ``full`` has no row per env yet
-        (the wrapper has not set it since its creation), the other rows are zeros.
+    :return: A copy of ``full`` with its rows ``indices`` replaced by ``rows``; not in place, as ``full`` may be an
+        array the wrapper also returned (VecCheckNan's last observations). If ``full`` has no row per env yet (the
+        wrapper has not set it since its creation), the other rows are zeros.
     """
     if isinstance(rows, dict):
         return {
@@ -208,7 +208,7 @@ class SubsetAdapter:
     attribute, the rows of the envs that were not stepped are zeros (e.g. ``VecNormalize.old_reward`` before the
     first step).
 
-    A wrapper whose state is not per-env arrays needs a subclass that overrides :meth:`narrowed`.
+    A wrapper whose state is not per-env arrays needs a subclass that overrides :meth:`narrow` and :meth:`restore`.
 
     :param per_env_attributes: The wrapper's attributes holding one row per env
     """
@@ -216,29 +216,37 @@ class SubsetAdapter:
     def __init__(self, *per_env_attributes: str):
         self.per_env_attributes = per_env_attributes
 
-    @contextmanager
-    def narrowed(self, wrapper: VecEnvWrapper, indices: np.ndarray) -> Iterator[None]:
+    def narrow(self, wrapper: VecEnvWrapper, indices: np.ndarray) -> list[Any]:
         """
-        Narrow ``wrapper``'s per-env state to the rows ``indices`` for the duration of the ``with`` block.
+        Narrow ``wrapper``'s per-env state to the rows ``indices``, for a step of those envs.
 
         :param wrapper: The wrapper, whose ``num_envs`` is the full number of envs
         :param indices: The stepped envs
+        :return: The full state, for :meth:`restore`
         """
-        n_envs = wrapper.num_envs
-        saved: dict[str, Any] = {name: getattr(wrapper, name, None) for name in self.per_env_attributes}
-        for name, full in saved.items():
-            if _has_rows(full, n_envs):
+        saved = []
+        for name in self.per_env_attributes:
+            full: Any = getattr(wrapper, name, None)
+            saved.append(full)
+            if _has_rows(full, wrapper.num_envs):
                 setattr(wrapper, name, take_obs(full, indices))
-        try:
-            yield
-        finally:
-            for name, full in saved.items():
-                rows = getattr(wrapper, name, None)
-                if rows is not full and _has_rows(rows, len(indices)):
-                    # The stepped envs' rows, as narrowed or as the wrapper rebound them (VecNormalize's returns)
-                    setattr(wrapper, name, _put_rows(full, indices, rows, n_envs))
-                elif full is not None:  # not set by this step
-                    setattr(wrapper, name, full)
+        return saved
+
+    def restore(self, wrapper: VecEnvWrapper, indices: np.ndarray, saved: list[Any]) -> None:
+        """
+        Put the rows ``indices`` of ``wrapper``'s per-env state, as the step left them, back into the full state.
+
+        :param wrapper: The wrapper
+        :param indices: The stepped envs
+        :param saved: What :meth:`narrow` returned
+        """
+        for name, full in zip(self.per_env_attributes, saved, strict=True):
+            rows = getattr(wrapper, name, None)
+            if rows is not full and _has_rows(rows, len(indices)):
+                # The stepped envs' rows, as narrowed or as the wrapper rebound them (VecNormalize's returns)
+                setattr(wrapper, name, _put_rows(full, indices, rows, wrapper.num_envs))
+            elif full is not None:  # not set by this step
+                setattr(wrapper, name, full)
 
 
 #: The wrappers a subset step can go through, by exact type (a subclass may keep per-env state of its own), and how.
@@ -330,13 +338,13 @@ class SubsetVecEnv(VecEnv):
         :return: Observations, rewards, dones and infos of the envs ``indices``
         """
         indices = np.asarray(indices)
+        listed = indices.tolist() if indices.ndim == 1 else []  # a few ints: Python checks them faster than numpy
         if (
-            indices.ndim != 1
-            or len(indices) == 0
-            or not np.issubdtype(indices.dtype, np.integer)
-            or indices[0] < 0
-            or indices[-1] >= self.num_envs
-            or np.any(np.diff(indices) <= 0)
+            not listed
+            or indices.dtype.kind not in "iu"
+            or listed[0] < 0
+            or listed[-1] >= self.num_envs
+            or any(a >= b for a, b in pairwise(listed))
         ):
             raise ValueError(
                 f"indices must be distinct env indices in [0, {self.num_envs}) in increasing order, at least one, "
@@ -344,20 +352,23 @@ class SubsetVecEnv(VecEnv):
             )
         if len(actions) != len(indices):
             raise ValueError(f"actions must hold one action per env of indices ({len(indices)}), got {len(actions)}")
-        if env.unwrapped is not self:
-            raise ValueError(f"env must be this VecEnv or a wrapper chain around it, got {env!r} around {env.unwrapped!r}")
-        reason = subset_step_unsupported(env)
-        if reason is not None:
-            raise ValueError(f"step_subset cannot step env: {reason}")
-        with ExitStack() as stack:
-            for wrapper in vec_env_chain(env)[:-1]:
-                assert isinstance(wrapper, VecEnvWrapper)
-                stack.enter_context(SUBSET_ADAPTERS[type(wrapper)].narrowed(wrapper, indices))
+        *wrappers, base = vec_env_chain(env)
+        if base is not self:
+            raise ValueError(f"env must be this VecEnv or a wrapper chain around it, got {env!r} around {base!r}")
+        adapters = [SUBSET_ADAPTERS.get(type(wrapper)) for wrapper in wrappers]  # type: ignore[arg-type]
+        if None in adapters:
+            raise ValueError(f"step_subset cannot step env: {subset_step_unsupported(env)}")
+        narrowed: list[tuple[SubsetAdapter, VecEnvWrapper, list[Any]]] = []
+        try:
+            for adapter, wrapper in zip(adapters, wrappers, strict=True):
+                assert adapter is not None and isinstance(wrapper, VecEnvWrapper)
+                narrowed.append((adapter, wrapper, adapter.narrow(wrapper, indices)))
             self._subset = indices
-            try:
-                return env.step(actions)
-            finally:
-                self._subset = None
+            return env.step(actions)
+        finally:
+            self._subset = None
+            for adapter, wrapper, saved in reversed(narrowed):
+                adapter.restore(wrapper, indices, saved)
 
 
 class SubsetDummyVecEnv(SubsetVecEnv, DummyVecEnv):

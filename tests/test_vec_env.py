@@ -205,6 +205,14 @@ def test_every_wrapper_keeps_its_per_env_state_full_width():
     np.testing.assert_array_equal(env.returns, [0.0, 1.0, 0.0, 0.0])
 
 
+def test_restoring_the_state_leaves_the_arrays_returned_earlier_alone():
+    env = VecCheckNan(SubsetDummyVecEnv(FOUR_ENVS))
+    obs = env.reset()  # VecCheckNan keeps this very array as its last observations
+    step_subset(env, [1, 3], np.zeros(2, dtype=np.int64))
+    np.testing.assert_array_equal(obs, [[i, 0, 0] for i in range(4)])
+    np.testing.assert_array_equal(env._observations, [[0, 0, 0], [1, 0, 1], [2, 0, 0], [3, 0, 1]])
+
+
 def test_envs_not_stepped_are_not_touched():
     env = SubsetDummyVecEnv(FOUR_ENVS)
     env.reset()
