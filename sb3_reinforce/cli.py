@@ -69,7 +69,10 @@ class TrainArgs:
     n_envs: int | None = None
     """Parallel envs (default: the entry's, or 8); SubsetDummyVecEnv: only the envs a batch needs are stepped"""
     normalize: bool | None = None
-    """VecNormalize on the observations (default: the entry's normalize)"""
+    """VecNormalize, as rl_zoo3's normalize key: True normalizes the observations and the rewards (SB3's VecNormalize
+    defaults, rewards scaled with the entry's gamma; the final evaluation sees raw rewards) and replaces the entry's own
+    setting, such as the MuJoCo entries' observations-only dict(norm_obs=True, norm_reward=False); False turns it off
+    (default: the entry's normalize)"""
     seed: int = 0
     """Random seed for the envs, the policy and the sampling"""
     eval_episodes: int = 100
