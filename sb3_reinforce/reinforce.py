@@ -231,11 +231,12 @@ class REINFORCE(OnPolicyAlgorithm):
             policy,
             env,
             learning_rate=learning_rate,
-            n_steps=1,  # not used: a rollout is n_episodes complete episodes, whatever their length
+            # n_steps, gae_lambda and vf_coef mean nothing here: see _drop_unused_parent_settings
+            n_steps=None,  # type: ignore[arg-type]
             gamma=gamma,
-            gae_lambda=1.0,  # not used: returns are Monte-Carlo, nothing is bootstrapped inside an episode
+            gae_lambda=1.0,
             ent_coef=ent_coef,
-            vf_coef=0.0,  # not used: the critic has its own optimizer and loss (critic_learning_rate)
+            vf_coef=0.0,
             max_grad_norm=max_grad_norm,
             use_sde=use_sde,
             sde_sample_freq=sde_sample_freq,
@@ -250,6 +251,7 @@ class REINFORCE(OnPolicyAlgorithm):
             _init_setup_model=False,
             supported_action_spaces=None,  # checked below with a ValueError that names the space
         )
+        self._drop_unused_parent_settings()
 
         self.n_episodes = int(n_episodes)
         self.return_type = return_type
@@ -312,6 +314,7 @@ class REINFORCE(OnPolicyAlgorithm):
             )
 
     def _setup_model(self) -> None:
+        self._drop_unused_parent_settings()
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
 
@@ -335,6 +338,17 @@ class REINFORCE(OnPolicyAlgorithm):
         self._maybe_recommend_cpu()
         self._n_discarded_steps = 0
         self._batch_progress: BatchProgress | None = None
+
+    def _drop_unused_parent_settings(self) -> None:
+        """
+        A rollout is ``n_episodes`` complete episodes, returns are Monte-Carlo and the critic has its own optimizer: the
+        parent's ``n_steps``, ``gae_lambda`` and ``vf_coef`` would only mislead a tool that reads them. ``n_steps`` stays
+        as None, which ``OnPolicyAlgorithm.learn()`` passes to ``collect_rollouts()``. ``_setup_model()`` runs this too,
+        for ``load()`` restores them from models saved before they were dropped.
+        """
+        self.n_steps = None  # type: ignore[assignment]
+        for name in ("gae_lambda", "vf_coef"):
+            self.__dict__.pop(name, None)
 
     def _critic_parameters(self) -> list[th.nn.Parameter]:
         """:return: The value network's own parameters; a features extractor shared with the actor is the actor's"""

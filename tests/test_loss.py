@@ -174,7 +174,7 @@ def test_variance_tool_measures_the_gradient_of_the_policy_loss(return_type, bas
 
 
 # ---------------------------------------------------------------------------------------------------
-# The time-limit bootstrap
+# Settings around the loss: the time-limit bootstrap, and the parent's loss settings REINFORCE has no use for
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -184,12 +184,26 @@ def test_bootstrap_truncated_is_saved_and_loaded(tmp_path):
     assert REINFORCE.load(tmp_path / "model.zip").bootstrap_truncated is False
 
 
+def test_unused_parent_settings_are_not_exposed_or_saved(tmp_path):
+    # OnPolicyAlgorithm's n_steps, gae_lambda and vf_coef describe a fixed-length rollout, GAE and a joint loss: a tool
+    # reading REINFORCE's used to get n_steps=1, gae_lambda=1.0 and vf_coef=0.0, none of which describes it
+    model = REINFORCE("MlpPolicy", gym.make("CartPole-v1"), baseline="value", n_episodes=2, seed=0)
+    assert model.n_steps is None
+    assert not hasattr(model, "gae_lambda") and not hasattr(model, "vf_coef")
+    model.learn(100)  # OnPolicyAlgorithm.learn() passes n_steps to collect_rollouts(), which ignores it
+    model.save(tmp_path / "model.zip")
+    data, _, _ = load_from_zip_file(tmp_path / "model.zip")
+    assert data["n_steps"] is None and "gae_lambda" not in data and "vf_coef" not in data
+
+
 def test_model_saved_before_bootstrap_truncated_loads_with_the_bootstrap_on():
-    # Saved at commit e73e075 (value baseline, net_arch=[4]), when every truncated return was bootstrapped
+    # Saved at commit e73e075 (value baseline, net_arch=[4]), when every truncated return was bootstrapped and the
+    # parent's n_steps=1, gae_lambda and vf_coef were saved with the model
     path = DATA / "reinforce_e73e075.zip"
     data, _, _ = load_from_zip_file(path)
-    assert "bootstrap_truncated" not in data
+    assert "bootstrap_truncated" not in data and data["n_steps"] == 1 and "gae_lambda" in data
     model = REINFORCE.load(path, env=gym.make("CartPole-v1"))
     assert model.bootstrap_truncated is True
+    assert model.n_steps is None and not hasattr(model, "gae_lambda") and not hasattr(model, "vf_coef")
     assert model.critic_optimizer is not None
     model.learn(100, reset_num_timesteps=False)
