@@ -126,29 +126,23 @@ class REINFORCE(OnPolicyAlgorithm):
     :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
     :param n_episodes: The N of the estimator: complete episodes per update
     :param gamma: Discount factor, in [0, 1]
-    :param return_type: ``"total"`` weights every log-prob of episode i by its whole discounted return R(tau_i)
-        (the estimator as derived); ``"reward_to_go"`` weights step t by G_t = sum_{k>=t} gamma^(k-t) r_k
-        (rewards before t do not depend on a_t: lower variance; the same expectation as ``"total"`` when gamma = 1
-        or with ``discount_steps=True``)
-    :param baseline: ``"none"``; ``"mean"``: the batch mean of the returns at the same time step
-        ``b_t = mean_j G^j_t``, with ``G^j_t = 0`` once episode j has ended (for ``"total"`` this is the mean of
-        R(tau_j)); ``"leave_one_out"``: the same mean over the other N-1 episodes only (unbiased, needs N >= 2);
-        ``"value"``: a learned critic V(s), regressed on the reward-to-go G_t of every step (Sutton & Barto 13.4).
-        The baseline of step t is V(s_t) with ``"reward_to_go"``, and V(s_0) of the episode's start state with
-        ``"total"``. V is evaluated before the critic sees the batch, so it does not depend on the batch's actions.
+    :param return_type: ``"total"`` weights every step of episode i by its discounted return R(tau_i), the estimator
+        as derived; ``"reward_to_go"`` weights step t by G_t = sum_{k>=t} gamma^(k-t) r_k (lower variance)
+    :param baseline: ``"none"``; ``"mean"``: the batch mean of the returns at the same step (needs N >= 2);
+        ``"leave_one_out"``: the same mean over the other N-1 episodes only (unbiased, needs N >= 2); ``"value"``: a
+        learned critic V(s) regressed on G_t (Sutton & Barto 13.4), V(s_t) for ``"reward_to_go"`` and V(s_0) for
+        ``"total"``, evaluated before the critic sees the batch
     :param normalize_advantage: Whether to standardize A over the steps of the batch
     :param discount_steps: Whether to weight step t by gamma^t, as Sutton & Barto's REINFORCE does (13.3). Only with
         ``return_type="reward_to_go"``, where it makes the estimate the gradient of the discounted return
-    :param bootstrap_truncated: What the return of an episode ended by the env's time limit (``TimeLimit.truncated``)
-        is, with ``baseline="value"``. REINFORCE never cuts an episode itself; a time limit can. With True, as SB3's
-        A2C and PPO do, the return is completed with gamma * V(s_T), the critic's value of the observation the limit
-        cut the episode at (Pardo et al. 2018, "Time Limits in Reinforcement Learning"; SB3 issue #633): the time
-        limit is not part of the state, so without it the last steps of every long episode look like failures. With
-        False, the return is the sum of the rewards received, which is the exact Monte-Carlo return of the truncated
-        episode. Without a critic there is nothing to bootstrap with, and the option has no effect.
-    :param ent_coef: Entropy coefficient (>= 0). The bonus is the entropy H(pi(.|s_t)) summed over the steps of an
-        episode and averaged over episodes, the same (1/N) sum_i sum_t as the policy term; it is a separate loss term,
-        not a reward added to the returns
+    :param bootstrap_truncated: The return of an episode that the env's time limit ended (REINFORCE never cuts one
+        itself), with ``baseline="value"``. True: completed with gamma * V(s_T), the critic's value of the observation
+        the limit cut it at, as SB3's A2C and PPO do (Pardo et al. 2018, "Time Limits in Reinforcement Learning"; SB3
+        issue #633), since the time left is not part of the state. False: the sum of the rewards received, the exact
+        Monte-Carlo return of the truncated episode. Without a critic there is nothing to bootstrap with, and the
+        option has no effect.
+    :param ent_coef: Entropy coefficient (>= 0) of the bonus (1/N) sum_i sum_t H(pi(.|s_t)), a loss term of its own
+        (not a reward added to the returns)
     :param critic_learning_rate: Learning rate of the critic's own Adam optimizer (value baseline only)
     :param n_critic_updates: Passes over each batch of the critic's regression on the returns, after the policy step
         (value baseline only)
