@@ -1,14 +1,11 @@
-import pickle
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
-import gymnasium
 import numpy as np
 import torch as th
 from gymnasium import spaces
-from gymnasium.wrappers import TimeLimit
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
@@ -20,6 +17,7 @@ from torch.nn import functional as F
 
 from sb3_reinforce.buffers import BatchProgress, EpisodeBatch, EpisodeRolloutBuffer
 from sb3_reinforce.callbacks import count_env_steps
+from sb3_reinforce.checks import check_finite_step, check_number, check_positive_int, check_spaces, warn_if_no_time_limit
 from sb3_reinforce.estimators import advantages, bootstrap_rewards, check_settings, critic_targets, pad_episodes
 from sb3_reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
 from sb3_reinforce.vec_env import StepAllEnvs, StepNeededEnvs, subset_step_unsupported
@@ -44,23 +42,8 @@ class CriticBatch(NamedTuple):
     """The reward-to-go G_t of every step, bootstrapped at a time-limit truncation: what the critic is fitted on"""
 
 
-ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 # A rollout still running after this many steps per env is probably waiting for an episode that never ends
 LONG_ROLLOUT_STEPS = 100_000
-OBSERVATION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary, spaces.Dict)
-
-
-def _first_non_finite(obs: Any, batched: bool = True) -> int | None:
-    """:return: The index of the first env whose (float) observation holds NaN or inf, or None."""
-    for value in obs.values() if isinstance(obs, dict) else [obs]:
-        value = np.asarray(value)
-        if not np.issubdtype(value.dtype, np.floating) or np.isfinite(value).all():
-            continue
-        if not batched:
-            return 0
-        finite = np.isfinite(value.reshape(len(value), -1)).all(axis=1)
-        return int(np.flatnonzero(~finite)[0])
-    return None
 
 
 @contextmanager
@@ -72,32 +55,6 @@ def _distribution_validation(enabled: bool) -> Iterator[None]:
         yield
     finally:
         Distribution.set_default_validate_args(previous)
-
-
-def _check_number(
-    name: str, value: Any, low: float, high: float = np.inf, low_inclusive: bool = True, inf_ok: bool = False
-) -> float:
-    """
-    :return: ``value`` as a float, after checking it is a real number in the range (ValueError naming it if not).
-        NaN never passes, and infinity only with ``inf_ok`` (a rate or coefficient of inf makes no sense).
-    """
-    try:
-        number = float(value)
-        ok = not isinstance(value, (bool, str)) and (np.isfinite(number) or (inf_ok and number == np.inf))
-    except (TypeError, ValueError):
-        ok = False
-    if ok:
-        ok = (low <= number if low_inclusive else low < number) and number <= high
-    if not ok:
-        bounds = f"{'[' if low_inclusive else '('}{low:g}, {high:g}{']' if np.isfinite(high) or inf_ok else ')'}"
-        raise ValueError(f"{name} must be a number in {bounds}, got {value!r}")
-    return number
-
-
-def _check_positive_int(name: str, value: Any) -> None:
-    """Raise a ValueError naming ``name`` unless ``value`` is an integer >= 1 (a bool is not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
 
 class REINFORCE(OnPolicyAlgorithm):
@@ -206,16 +163,16 @@ class REINFORCE(OnPolicyAlgorithm):
         _init_setup_model: bool = True,
     ):
         # Check everything we can before the env is built, so bad input fails before any work.
-        _check_positive_int("n_episodes", n_episodes)
-        _check_number("gamma", gamma, 0.0, 1.0)
+        check_positive_int("n_episodes", n_episodes)
+        check_number("gamma", gamma, 0.0, 1.0)
         check_settings(n_episodes, return_type, baseline, discount_steps)
-        _check_number("ent_coef", ent_coef, 0.0)
-        _check_number("critic_learning_rate", critic_learning_rate, 0.0)
-        _check_positive_int("n_critic_updates", n_critic_updates)
-        _check_positive_int("critic_batch_size", critic_batch_size)
-        _check_number("max_grad_norm", max_grad_norm, 0.0, low_inclusive=False, inf_ok=True)  # inf: no clipping
+        check_number("ent_coef", ent_coef, 0.0)
+        check_number("critic_learning_rate", critic_learning_rate, 0.0)
+        check_positive_int("n_critic_updates", n_critic_updates)
+        check_positive_int("critic_batch_size", critic_batch_size)
+        check_number("max_grad_norm", max_grad_norm, 0.0, low_inclusive=False, inf_ok=True)  # inf: no clipping
         if not callable(learning_rate):
-            _check_number("learning_rate", learning_rate, 0.0)
+            check_number("learning_rate", learning_rate, 0.0)
         if rollout_buffer_class is not None and not (
             isinstance(rollout_buffer_class, type) and issubclass(rollout_buffer_class, EpisodeRolloutBuffer)
         ):
@@ -259,53 +216,11 @@ class REINFORCE(OnPolicyAlgorithm):
         self.critic_optimizer: th.optim.Optimizer | None = None
 
         if self.env is not None:
-            self._check_spaces(self.observation_space, self.action_space)
-            self._warn_if_no_time_limit(self.env)
+            check_spaces(self.observation_space, self.action_space)
+            warn_if_no_time_limit(self.env)
 
         if _init_setup_model:
             self._setup_model()
-
-    @staticmethod
-    def _check_spaces(observation_space: spaces.Space, action_space: spaces.Space) -> None:
-        if not isinstance(action_space, ACTION_SPACES):
-            raise ValueError(
-                f"REINFORCE supports action spaces {[s.__name__ for s in ACTION_SPACES]}, got action_space={action_space}"
-            )
-        if isinstance(action_space, spaces.MultiBinary) and not isinstance(action_space.n, (int, np.integer)):
-            # SB3's policies support one-dimensional MultiBinary only (preprocessing.get_action_dim)
-            raise ValueError(
-                f"REINFORCE, like SB3, supports one-dimensional MultiBinary action spaces only, got action_space="
-                f"{action_space}: flatten it with an ActionWrapper (MultiBinary(n) with n the number of bits)"
-            )
-        obs_spaces = observation_space.spaces.values() if isinstance(observation_space, spaces.Dict) else [observation_space]
-        for space in obs_spaces:
-            if not isinstance(space, OBSERVATION_SPACES) or (
-                isinstance(space, spaces.Dict) and space is not observation_space
-            ):
-                raise ValueError(
-                    f"REINFORCE supports observation spaces {[s.__name__ for s in OBSERVATION_SPACES]} (Dict not nested), "
-                    f"got observation_space={observation_space}"
-                )
-
-    @staticmethod
-    def _warn_if_no_time_limit(env: VecEnv) -> None:
-        # rl_zoo3 replaces gymnasium's TimeLimit by a subclass at import, after which the original class can no longer
-        # be pickled by name for a SubprocVecEnv: check both, and stay silent when we cannot tell (the rollout's
-        # memory cap and long-rollout warning still guard against episodes that never end)
-        wrapped = np.zeros(env.num_envs, dtype=bool)
-        for time_limit in {gymnasium.wrappers.common.TimeLimit, TimeLimit}:
-            try:
-                wrapped |= np.asarray(env.env_is_wrapped(time_limit), dtype=bool)
-            except (AttributeError, NotImplementedError, pickle.PicklingError):
-                return
-        if not wrapped.all():
-            warnings.warn(
-                "REINFORCE learns from complete episodes, but the env is not wrapped in a gymnasium TimeLimit. "
-                "If an episode never ends, learn() stops with an error once the rollout buffer reaches its memory "
-                "cap. Use gymnasium.make(..., max_episode_steps=...) or gymnasium.wrappers.TimeLimit.",
-                UserWarning,
-                stacklevel=3,
-            )
 
     def _setup_model(self) -> None:
         self._drop_unused_parent_settings()
@@ -361,19 +276,6 @@ class REINFORCE(OnPolicyAlgorithm):
     def _excluded_save_params(self) -> list[str]:
         # An unfinished batch lives in the rollout buffer, which is not saved either; a loaded model starts afresh
         return [*super()._excluded_save_params(), "_batch_progress", "_env_stepper"]
-
-    def _check_finite(self, new_obs: Any, rewards: np.ndarray, dones: np.ndarray, infos: list[dict[str, Any]]) -> None:
-        """Raise on a NaN or inf reward or observation, naming the env, before it reaches the parameters."""
-        bad = np.flatnonzero(~np.isfinite(rewards))
-        if len(bad):
-            raise ValueError(f"env {bad[0]} returned a non-finite reward {rewards[bad[0]]!r} (step {self.num_timesteps})")
-        bad_obs = _first_non_finite(new_obs)
-        if bad_obs is not None:
-            raise ValueError(f"env {bad_obs} returned a non-finite observation (step {self.num_timesteps})")
-        for idx in np.flatnonzero(dones):
-            terminal_obs = infos[idx].get("terminal_observation")
-            if terminal_obs is not None and _first_non_finite(terminal_obs, batched=False) is not None:
-                raise ValueError(f"env {idx} returned a non-finite terminal_observation (step {self.num_timesteps})")
 
     def _setup_learn(
         self,
@@ -536,7 +438,7 @@ class REINFORCE(OnPolicyAlgorithm):
 
             # REINFORCE: envs that are not stepped keep their observation, with reward 0 and done False
             new_obs, rewards, dones, infos = stepper.step(env, stepped, clipped_actions, self._last_obs)  # type: ignore[arg-type]
-            self._check_finite(new_obs, rewards, dones, infos)  # REINFORCE: fail loudly, never train on NaN
+            check_finite_step(new_obs, rewards, dones, infos, self.num_timesteps)  # REINFORCE: fail loudly, never train on NaN
 
             self.num_timesteps += len(stepped)  # REINFORCE: real env steps only
             progress.n_env_steps += len(stepped)
