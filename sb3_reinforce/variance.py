@@ -75,13 +75,11 @@ def build_model(env_id: str, checkpoint: str | None, n_episodes: int | None, see
     :param seed: Seed of the envs and of the model
     :param device: Torch device
     """
-    from sb3_reinforce.zoo import ALGO, experiment_manager
+    from sb3_reinforce.zoo import ALGO, make_env
 
-    exp = experiment_manager(ALGO, env_id, seed, trained_agent=checkpoint or "", device=device)
     with contextlib.redirect_stdout(io.StringIO()):  # rl_zoo3 prints the hyperparameters
-        hyperparams, _ = exp.read_hyperparameters()
-        hyperparams, exp.env_wrapper, _, exp.vec_env_wrapper = exp._preprocess_hyperparams(hyperparams)
-        env = exp.create_envs(exp.n_envs, no_log=True)  # loads <dir>/<env>/vecnormalize.pkl beside a checkpoint
+        # loads <dir>/<env>/vecnormalize.pkl beside a checkpoint
+        env, hyperparams = make_env(ALGO, env_id, seed, trained_agent=checkpoint or "", device=device)
     if isinstance(env, VecNormalize):
         env.training = False
     overrides: dict[str, Any] = dict(MEASUREMENT, n_episodes=n_episodes or hyperparams.get("n_episodes", 8))
