@@ -60,6 +60,8 @@ class Args:
     """The critic's regression passes per batch (baseline "value" only; REINFORCE's default is 10)"""
     gamma: float = 0.99
     """Discount factor (REINFORCE's default is 0.99)"""
+    ent_coef: float = 0.0
+    """Entropy coefficient (REINFORCE's default is 0.0)"""
     normalize_obs: bool = False
     """Wrap the envs in VecNormalize on observations only (rl_zoo3's ``normalize``, rewards left alone); the eval
     env uses the training statistics, frozen"""
@@ -90,6 +92,7 @@ def run_name(args: Args, vec_env: str, lr: str, n_episodes: int, seed: int, retu
         critic += f"_clr{args.critic_learning_rate:g}" if args.critic_learning_rate != default.critic_learning_rate else ""
         critic += f"_cup{args.n_critic_updates}" if args.n_critic_updates != default.n_critic_updates else ""
     other = f"_gamma{args.gamma:g}" if args.gamma != default.gamma else ""
+    other += f"_ent{args.ent_coef:g}" if args.ent_coef != default.ent_coef else ""
     other += ("_normobs" if args.normalize_obs else "") + ("_timefeature" if args.time_feature else "")
     return f"{args.env}_{vec_env}_lr{lr}_N{n_episodes}{estimator}{critic}{other}_seed{seed}"
 
@@ -155,6 +158,7 @@ def train_one(spec: dict) -> dict:
         critic_learning_rate=spec["critic_learning_rate"],
         n_critic_updates=spec["n_critic_updates"],
         gamma=spec["gamma"],
+        ent_coef=spec.get("ent_coef", 0.0),
         seed=seed,
         policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64])),
     )
