@@ -350,6 +350,8 @@ def _non_default_settings(run: dict) -> str:
         settings.append("obs normalized")
     if run.get("time_feature", False):
         settings.append("time feature")
+    if run.get("ent_coef", 0.0) != 0.0:
+        settings.append(f"ent_coef {run['ent_coef']:g}")
     return ", ".join(settings)
 
 
