@@ -3,6 +3,8 @@
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.wrappers import TimeLimit
+from stable_baselines3.common.envs import SimpleMultiObsEnv
 
 
 class ScriptedEnv(gym.Env):
@@ -127,3 +129,7 @@ class RepeatedBanditEnv(gym.Env):
     def step(self, action):
         self.t += 1
         return np.array([1.0, 0.0], dtype=np.float32), float(action == 1), self.t >= self.n_steps, False, {}
+
+
+def dict_env():
+    return TimeLimit(SimpleMultiObsEnv(random_start=True), max_episode_steps=20)

@@ -1,10 +1,13 @@
-"""Callbacks that count calls fire at the env steps asked for, and the progress bar ends at num_timesteps, under subset
-stepping (sb3_reinforce.callbacks)."""
+"""SB3's callbacks on REINFORCE (EvalCallback, CheckpointCallback, StopTrainingOnMaxEpisodes, custom callbacks, the
+progress bar), and the callbacks that count calls firing at the env steps asked for under subset stepping
+(sb3_reinforce.callbacks)."""
 
 import io
 import re
 from types import SimpleNamespace
 
+import gymnasium as gym
+import numpy as np
 import pytest
 import stable_baselines3.common.callbacks as sb3_callbacks
 from stable_baselines3.common.callbacks import (
@@ -15,12 +18,124 @@ from stable_baselines3.common.callbacks import (
     EvalCallback,
     EveryNTimesteps,
     ProgressBarCallback,
+    StopTrainingOnMaxEpisodes,
 )
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.monitor import Monitor
 from tqdm.std import tqdm as plain_tqdm
 
 from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
 from sb3_reinforce.callbacks import EnvStepProgressBarCallback, EveryNumEnvsSteps, count_env_steps, counts_calls
+
+# ---------------------------------------------------------------------------------------------------
+# SB3's callbacks
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_eval_callback(tmp_path):
+    model = REINFORCE("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=0), n_episodes=2, seed=0)
+    eval_env = Monitor(gym.make("CartPole-v1"))
+    callback = EvalCallback(
+        eval_env, eval_freq=100, n_eval_episodes=2, log_path=str(tmp_path), best_model_save_path=str(tmp_path), warn=False
+    )
+    model.learn(500, callback=callback)
+    evaluations = np.load(tmp_path / "evaluations.npz")
+    n_evals = len(evaluations["timesteps"])
+    assert n_evals >= 2
+    assert evaluations["results"].shape == (n_evals, 2)
+    assert evaluations["ep_lengths"].shape == (n_evals, 2)
+    assert np.all(evaluations["results"] > 0)
+    assert np.all(np.diff(evaluations["timesteps"]) > 0)
+    assert (tmp_path / "best_model.zip").exists()
+    REINFORCE.load(tmp_path / "best_model.zip")
+
+
+def test_checkpoint_callback(tmp_path):
+    model = REINFORCE("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=0), n_episodes=3, baseline="mean", seed=0)
+    callback = CheckpointCallback(save_freq=100, save_path=str(tmp_path), name_prefix="reinforce")
+    model.learn(500, callback=callback)
+    checkpoints = sorted(tmp_path.glob("reinforce_*_steps.zip"))
+    assert len(checkpoints) >= 2
+    # save_freq counts calls (one per VecEnv.step), so checkpoints land every 200 timesteps with 2 envs
+    assert (tmp_path / "reinforce_200_steps.zip").exists()
+    loaded = REINFORCE.load(tmp_path / "reinforce_200_steps.zip")
+    assert loaded.num_timesteps == 200
+    assert (loaded.n_episodes, loaded.baseline, loaded.return_type) == (3, "mean", "reward_to_go")
+    obs = model.env.reset()
+    actions, _ = loaded.predict(obs, deterministic=True)
+    assert actions.shape == (2,)
+
+
+def test_stop_training_on_max_episodes():
+    # As SB3's test_callbacks: episodes of a fixed length, so every env ends its episodes at the same steps
+    n_envs, max_episodes, episode_length = 4, 5, 20
+    env = make_vec_env(lambda: gym.make("Pendulum-v1", max_episode_steps=episode_length), n_envs=n_envs, seed=0)
+    model = REINFORCE("MlpPolicy", env, n_episodes=2, seed=0)
+    callback = StopTrainingOnMaxEpisodes(max_episodes=max_episodes)
+    model.learn(10_000, callback=callback)
+    assert model.num_timesteps < 10_000  # it stopped early
+    episodes_per_env = callback.n_episodes // n_envs
+    assert episodes_per_env == max_episodes
+    assert callback.n_episodes == max_episodes * n_envs
+    timesteps_per_env = model.num_timesteps // n_envs
+    assert timesteps_per_env == max_episodes * episode_length
+    # Every rollout took one episode per env (2 of the 4 in the batch); the fifth was cut by the callback
+    assert model._n_updates == max_episodes - 1
+
+
+class RecordLocals(BaseCallback):
+    def __init__(self):
+        super().__init__()
+        self.rollout_starts = 0
+        self.rollout_ends = 0
+        self.n_dones = 0
+        self.terminal_obs_seen = 0
+
+    def _on_rollout_start(self):
+        self.rollout_starts += 1
+
+    def _on_step(self):
+        assert "dones" in self.locals and "infos" in self.locals
+        dones, infos = self.locals["dones"], self.locals["infos"]
+        n_envs = self.training_env.num_envs
+        assert len(dones) == len(infos) == n_envs
+        assert len(self.locals["rewards"]) == n_envs
+        assert self.model.env.observation_space.contains(self.locals["new_obs"][0])
+        for idx in np.flatnonzero(dones):
+            assert "episode" in infos[idx]  # the Monitor's record
+            self.terminal_obs_seen += "terminal_observation" in infos[idx]
+        self.n_dones += int(np.sum(dones))
+        return True
+
+    def _on_rollout_end(self):
+        self.rollout_ends += 1
+
+
+def test_custom_callback_sees_locals():
+    model = REINFORCE("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=0), n_episodes=2, seed=0)
+    callback = RecordLocals()
+    model.learn(400, callback=callback)
+    assert callback.n_calls * 2 == model.num_timesteps
+    assert callback.num_timesteps == model.num_timesteps
+    assert callback.n_dones >= 2 * model._n_updates
+    assert callback.terminal_obs_seen == callback.n_dones
+    assert callback.rollout_ends == model._n_updates
+    # The budget ends learn() in the middle of a batch unless it happens to end with one
+    assert callback.rollout_starts - callback.rollout_ends == (0 if model._batch_progress is None else 1)
+
+
+def test_progress_bar():
+    pytest.importorskip("tqdm")
+    pytest.importorskip("rich")
+    model = REINFORCE("MlpPolicy", "CartPole-v1", n_episodes=2, seed=0)
+    model.learn(200, progress_bar=True)
+    assert model.num_timesteps >= 200
+
+
+# ---------------------------------------------------------------------------------------------------
+# Under subset stepping: callbacks that count calls fire at the env steps asked for
+# ---------------------------------------------------------------------------------------------------
+
 
 N_ENVS = 4
 

@@ -1,26 +1,17 @@
-"""Which episodes enter a batch, and what is stored of them, with envs interleaving episodes of different lengths."""
+"""Which episodes collect_rollouts puts in a batch, with envs interleaving episodes of different lengths, and what
+happens to an unfinished batch when learn() ends or a callback stops it."""
+
+import warnings
 
 import numpy as np
 import pytest
+from gymnasium.wrappers import TimeLimit
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
-from sb3_reinforce.buffers import valid_mask
 from tests.envs import ScriptedEnv
-
-
-def make_model(env_fns, n_episodes, **kwargs):
-    kwargs.setdefault("baseline", "none")
-    with pytest.warns(UserWarning, match="TimeLimit"):
-        model = REINFORCE("MlpPolicy", DummyVecEnv(env_fns), n_episodes=n_episodes, seed=0, **kwargs)
-    _, callback = model._setup_learn(10_000, None)
-    return model, callback
-
-
-def collect(model, callback):
-    assert model.collect_rollouts(model.env, callback, model.rollout_buffer)
-    return model.rollout_buffer
+from tests.helpers import collect, make_model, quiet
 
 
 def episode_ids(buffer):
@@ -82,60 +73,6 @@ def test_more_envs_than_episodes_uses_lowest_indices_on_ties():
     assert sorted(env for env, *_ in buffer.episodes) == [0, 1]
 
 
-def test_truncated_episode_keeps_terminal_observation():
-    model, callback = make_model([lambda: ScriptedEnv([2, 3], tag=7, truncate=(1,))], 2)
-    buffer = collect(model, callback)
-    batch = buffer.get()
-    np.testing.assert_array_equal(batch.truncated, [False, True])
-    # Terminal observation of episode 1 is [tag, k, t] at t = 3
-    np.testing.assert_array_equal(batch.terminal_observations.numpy(), [[7, 1, 3]])
-
-
-def test_batch_is_flattened_episode_by_episode():
-    model, callback = make_model([lambda: ScriptedEnv([3, 1], tag=0), lambda: ScriptedEnv([2, 5], tag=1)], 3)
-    buffer = collect(model, callback)
-    batch = buffer.get()
-    obs = batch.observations.numpy()
-    # Within each episode the stored t runs 0..L-1, matching the padded layout used for returns
-    padded_t = np.zeros(batch.rewards.shape)
-    padded_t[valid_mask(batch.lengths)] = obs[:, 2]
-    for length, row in zip(batch.lengths, padded_t, strict=False):
-        np.testing.assert_array_equal(row[:length], np.arange(length))
-
-
-def test_storage_grows_with_episodes_and_is_reused():
-    model, callback = make_model([lambda: ScriptedEnv([300])], 1, rollout_buffer_kwargs=dict(initial_capacity=16))
-    collect(model, callback)
-    capacity = model.rollout_buffer.capacity
-    assert capacity == 512  # 16 doubled until 300 rows fit
-    for _ in range(3):
-        collect(model, callback)
-    assert model.rollout_buffer.capacity == capacity
-
-
-class StopAfter(BaseCallback):
-    def __init__(self, n_calls):
-        super().__init__()
-        self.stop_at = n_calls
-        self.seen_dones = []
-
-    def _on_step(self):
-        self.seen_dones.append(self.locals["dones"].copy())
-        return self.n_calls < self.stop_at
-
-
-def test_callback_can_stop_collection_and_sees_dones():
-    env = DummyVecEnv([lambda: ScriptedEnv([5])])
-    with pytest.warns(UserWarning, match="TimeLimit"):
-        model = REINFORCE("MlpPolicy", env, n_episodes=4, baseline="none", seed=0)
-    callback = StopAfter(7)
-    model.learn(1_000, callback=callback)
-    # Stopped mid-batch at step 7: no update was made from the incomplete batch
-    assert model.num_timesteps == 7
-    assert model._n_updates == 0
-    assert [bool(d[0]) for d in callback.seen_dones] == [False] * 4 + [True] + [False] * 2
-
-
 # Stepping only the envs the batch needs (SubsetDummyVecEnv): the same batch rule, without idle steps or old tails
 
 
@@ -172,3 +109,109 @@ def test_subset_more_envs_than_episodes_leaves_the_rest_unstepped():
     # Envs 2 and 3 were never stepped: their first episode is still to come
     assert [e.episode for e in model.env.envs[2:]] == [0, 0]
     assert [e.t for e in model.env.envs[2:]] == [0, 0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# An unfinished batch: learn() ends or a callback stops it
+# ---------------------------------------------------------------------------------------------------
+
+
+class StopAfter(BaseCallback):
+    def __init__(self, n_calls):
+        super().__init__()
+        self.stop_at = n_calls
+        self.seen_dones = []
+
+    def _on_step(self):
+        self.seen_dones.append(self.locals["dones"].copy())
+        return self.n_calls < self.stop_at
+
+
+def test_callback_can_stop_collection_and_sees_dones():
+    env = DummyVecEnv([lambda: ScriptedEnv([5])])
+    with pytest.warns(UserWarning, match="TimeLimit"):
+        model = REINFORCE("MlpPolicy", env, n_episodes=4, baseline="none", seed=0)
+    callback = StopAfter(7)
+    model.learn(1_000, callback=callback)
+    # Stopped mid-batch at step 7: no update was made from the incomplete batch
+    assert model.num_timesteps == 7
+    assert model._n_updates == 0
+    assert [bool(d[0]) for d in callback.seen_dones] == [False] * 4 + [True] + [False] * 2
+
+
+def test_next_learn_call_continues_the_unfinished_batch():
+    # Episodes of 30 steps, 2 envs, N = 2: one batch is 60 env steps (30 vector steps)
+    env = SubsetDummyVecEnv([lambda: ScriptedEnv([30], tag=0), lambda: ScriptedEnv([30], tag=1)])
+    model = quiet(lambda: REINFORCE("MlpPolicy", env, n_episodes=2, seed=0, baseline="none"))
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="without a single update"):
+            model.learn(20, reset_num_timesteps=False)
+    assert model._n_updates == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.learn(20, reset_num_timesteps=False)  # 3 x 20 steps: the batch ends in the third call
+    assert model.num_timesteps == 60
+    assert model._n_updates == 1
+    # The batch was the two complete 30-step episodes, not a fresh start after every call
+    assert model.logger.name_to_value.get("train/batch_steps", 60) == 60
+    assert sorted(env_idx for env_idx, *_ in model.rollout_buffer.episodes) == [0, 1]
+    assert [ep.length for ep in model.rollout_buffer.episodes] == [30, 30]
+    # With reset_num_timesteps=True the envs are reset: an unfinished batch is dropped
+    model.learn(10)
+    assert model._batch_progress is not None and model._batch_progress.n_env_steps == 10
+
+
+def test_callback_stop_keeps_the_batch_for_the_next_call():
+    class StopAt(BaseCallback):
+        def _on_step(self):
+            return self.n_calls < 5
+
+    env = SubsetDummyVecEnv([lambda: ScriptedEnv([8])])
+    model = quiet(lambda: REINFORCE("MlpPolicy", env, n_episodes=1, seed=0, baseline="none"))
+    with pytest.warns(UserWarning, match="without a single update"):
+        model.learn(100, callback=StopAt())
+    assert model.num_timesteps == 5
+    model.learn(3, reset_num_timesteps=False)
+    # 5 + 3 steps: the episode of 8 steps ended in the second call, and was trained on whole
+    assert model._n_updates == 1
+    assert [ep.length for ep in model.rollout_buffer.episodes] == [8]
+
+
+class StopAtCall(BaseCallback):
+    def __init__(self, n_calls):
+        super().__init__()
+        self.stop_at = n_calls
+
+    def _on_step(self):
+        return self.n_calls < self.stop_at
+
+
+class RecordBatches(BaseCallback):
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def _on_step(self):
+        return True
+
+    def _on_rollout_end(self):
+        self.batches.append(self.model.rollout_buffer.get())
+
+
+@pytest.mark.parametrize("stop_at", [1, 3, 4, 5])
+def test_learning_after_a_callback_stop_uses_complete_episodes(stop_at):
+    # A Stop* callback ends learn() mid-rollout; learn(reset_num_timesteps=False) must then still train on exact,
+    # complete episodes. ScriptedEnv: every episode lasts 3 steps, observation [tag, k, t], reward 10k + t.
+    env = DummyVecEnv([lambda: TimeLimit(ScriptedEnv([3]), max_episode_steps=100)])
+    model = REINFORCE("MlpPolicy", env, n_episodes=1, baseline="none", seed=0)
+    model.learn(100, callback=StopAtCall(stop_at))
+    assert model.num_timesteps == stop_at
+    recorder = RecordBatches()
+    model.learn(9, callback=recorder, reset_num_timesteps=False)
+    assert recorder.batches
+    for batch in recorder.batches:
+        obs = batch.observations.numpy()
+        episode = int(obs[0, 1])
+        assert batch.lengths.tolist() == [3], f"episode {episode} stored as {obs.tolist()}"
+        np.testing.assert_array_equal(obs[:, 1:], [[episode, 0], [episode, 1], [episode, 2]])
+        np.testing.assert_array_equal(batch.rewards[0], 10 * episode + np.arange(3))

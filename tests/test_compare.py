@@ -1,5 +1,5 @@
-"""The comparison tools: ``sb3-reinforce compare`` (runs in worker processes, curves, summary, plot, failures) and
-``sb3-reinforce variance`` (gradient variance per return_type x baseline at fixed policies)."""
+"""``sb3-reinforce compare`` (sb3_reinforce.compare): runs in worker processes, curves, summary, plot, failures, resumes,
+and its defaults."""
 
 import csv
 import shlex
@@ -7,30 +7,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch as th
 import tyro
 import yaml
-from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_reinforce import REINFORCE
-from sb3_reinforce.buffers import step_returns, valid_mask
 from sb3_reinforce.cli import COMMANDS, main
 from sb3_reinforce.compare import CompareArgs, resolve_args, summary_markdown
 from sb3_reinforce.report import CURVE_COLUMNS
-from sb3_reinforce.variance import (
-    COMBINATIONS,
-    VARIANCE_COLUMNS,
-    actor_gradient,
-    batch_gradients,
-    build_model,
-    collect_batches,
-)
 from sb3_reinforce.zoo import zoo_entry
+from tests.helpers import assert_valid_png
 
 pytest.importorskip("rl_zoo3")
 pytest.importorskip("matplotlib")
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
 N_TIMESTEPS, EVAL_FREQ, N_ENVS = 2000, 1000, 8  # every CartPole-v1 entry used here has n_envs: 8
 
 
@@ -48,17 +38,8 @@ def read_curves(path: Path) -> list[dict[str, str]]:
         return list(reader)
 
 
-def assert_valid_png(path: Path) -> None:
-    import matplotlib.image
-
-    data = path.read_bytes()
-    assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000
-    height, width, _ = matplotlib.image.imread(path).shape
-    assert height > 300 and width > 600
-
-
 # ---------------------------------------------------------------------------------------------------
-# compare
+# A comparison in worker processes
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -150,6 +131,33 @@ def test_a_failed_run_is_reported_and_the_others_still_produce_output(tmp_path):
     assert (out_dir / "runs" / "ppo" / "MountainCar-v0_1_seed0" / "MountainCar-v0" / "vecnormalize.pkl").is_file()
 
 
+def test_an_interrupted_comparison_resumes_and_a_changed_entry_runs_again(tmp_path):
+    config = tmp_path / "reinforce.yml"
+    entry = {"n_timesteps": 1000, "policy": "MlpPolicy", "n_envs": 2, "n_episodes": 2}
+    config.write_text(yaml.safe_dump({"CartPole-v1": entry}))
+    argv = [
+        "compare", "--env", "CartPole-v1", "--algos", "reinforce", "--seeds", "0", "--n-timesteps", "400",
+        "--eval-freq", "200", "--n-eval-episodes", "1", "--out-dir", str(tmp_path / "out"), "--config", str(config),
+    ]  # fmt: skip
+    main(argv)
+    result = tmp_path / "out" / "CartPole-v1" / "runs" / "reinforce_seed0.json"
+    first, first_mtime = result.read_text(), result.stat().st_mtime_ns
+    assert '"n_episodes": 2' in first  # the entry came from --config
+    main(argv)
+    assert result.stat().st_mtime_ns == first_mtime  # reused, not trained again
+    config.write_text(yaml.safe_dump({"CartPole-v1": {**entry, "n_episodes": 4}}))
+    main(argv)
+    second_mtime = result.stat().st_mtime_ns
+    assert second_mtime != first_mtime and '"n_episodes": 4' in result.read_text()
+    main([*argv, "--no-resume"])
+    assert result.stat().st_mtime_ns != second_mtime
+
+
+# ---------------------------------------------------------------------------------------------------
+# Arguments, defaults and the summary
+# ---------------------------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -184,78 +192,6 @@ def test_an_untuned_default_entry_is_used_only_when_asked():
         zoo_entry("sac", "CartPole-v1")
     _, config, key = zoo_entry("sac", "CartPole-v1", allow_default=True)
     assert key == "default" and config.endswith("sac.yml")
-
-
-# ---------------------------------------------------------------------------------------------------
-# variance
-# ---------------------------------------------------------------------------------------------------
-
-
-def test_variance_writes_its_table_and_plot_and_baselines_reduce_the_variance(tmp_path):
-    checkpoint = tmp_path / "policy.zip"
-    env = make_vec_env("CartPole-v1", n_envs=8, seed=0)
-    model = REINFORCE("MlpPolicy", env, seed=0, policy_kwargs=dict(net_arch=[64, 64]))
-    model.learn(1000)
-    model.save(checkpoint)
-
-    main(["variance", "--n-batches", "10", "--n-episodes", "8", "--checkpoints", str(checkpoint), "--out-dir", str(tmp_path)])
-    out_dir = tmp_path / "CartPole-v1"
-    with open(out_dir / "variance.csv", newline="") as file:
-        reader = csv.DictReader(file)
-        assert tuple(reader.fieldnames or ()) == VARIANCE_COLUMNS
-        rows = list(reader)
-    assert [(row["policy"], row["return_type"], row["baseline"]) for row in rows] == [
-        (policy, *combo) for policy in ("initial", str(checkpoint)) for combo in COMBINATIONS
-    ]
-    for row in rows:
-        assert float(row["total_variance"]) > 0 and float(row["mean_grad_norm"]) > 0 and float(row["snr"]) > 0
-    markdown = (out_dir / "variance.md").read_text()
-    assert "## initial" in markdown and f"## {checkpoint}" in markdown
-    assert_valid_png(out_dir / "variance.png")
-
-    # At the initial policy every CartPole return is positive (about 20): subtracting a baseline and dropping the
-    # rewards before t both remove noise. Measured ratio 0.08 to 0.33 over seeds 0-5 at K=10: assert < 0.6.
-    variance = {(row["return_type"], row["baseline"]): float(row["total_variance"]) for row in rows[:8]}
-    assert variance[("reward_to_go", "leave_one_out")] < 0.6 * variance[("total", "none")]
-    assert variance[("reward_to_go", "none")] < variance[("total", "none")]
-
-
-def test_variance_reads_the_raw_reinforce_gradient():
-    """The measured gradient is -(1/N) sum_i sum_t A_it grad log pi(a_t|s_t), unnormalized and unclipped."""
-    model = build_model("CartPole-v1", None, n_episodes=4, seed=1)
-    batches = collect_batches(model, 2)
-    grads = batch_gradients(model, batches)
-    assert grads[("total", "none")].shape == (2, sum(p.numel() for p in model.policy.mlp_extractor.policy_net.parameters())
-                                               + sum(p.numel() for p in model.policy.action_net.parameters()))  # fmt: skip
-
-    batch = batches[1]
-    returns = step_returns(batch.rewards, batch.lengths, model.gamma, "reward_to_go")[valid_mask(batch.lengths)]
-    model.policy.zero_grad()
-    log_prob = model.policy.get_distribution(batch.observations).log_prob(batch.actions.long().flatten())
-    (-(th.as_tensor(returns, dtype=th.float32) * log_prob).sum() / len(batch.lengths)).backward()
-    np.testing.assert_allclose(grads[("reward_to_go", "none")][1], actor_gradient(model.policy), rtol=1e-4, atol=1e-5)
-
-
-def test_an_interrupted_comparison_resumes_and_a_changed_entry_runs_again(tmp_path):
-    config = tmp_path / "reinforce.yml"
-    entry = {"n_timesteps": 1000, "policy": "MlpPolicy", "n_envs": 2, "n_episodes": 2}
-    config.write_text(yaml.safe_dump({"CartPole-v1": entry}))
-    argv = [
-        "compare", "--env", "CartPole-v1", "--algos", "reinforce", "--seeds", "0", "--n-timesteps", "400",
-        "--eval-freq", "200", "--n-eval-episodes", "1", "--out-dir", str(tmp_path / "out"), "--config", str(config),
-    ]  # fmt: skip
-    main(argv)
-    result = tmp_path / "out" / "CartPole-v1" / "runs" / "reinforce_seed0.json"
-    first, first_mtime = result.read_text(), result.stat().st_mtime_ns
-    assert '"n_episodes": 2' in first  # the entry came from --config
-    main(argv)
-    assert result.stat().st_mtime_ns == first_mtime  # reused, not trained again
-    config.write_text(yaml.safe_dump({"CartPole-v1": {**entry, "n_episodes": 4}}))
-    main(argv)
-    second_mtime = result.stat().st_mtime_ns
-    assert second_mtime != first_mtime and '"n_episodes": 4' in result.read_text()
-    main([*argv, "--no-resume"])
-    assert result.stat().st_mtime_ns != second_mtime
 
 
 def test_summary_names_algos_whose_schedules_end_at_another_budget():

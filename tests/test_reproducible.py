@@ -1,5 +1,6 @@
 """
-Fixed-seed runs end with the parameters they ended with before a refactor, one run per kind of VecEnv.
+Fixed-seed runs: the same seed ends with the same parameters, and these runs end with the parameters they ended with
+before a refactor, one run per kind of VecEnv.
 
 The reference, tests/data/reproducible.json, was generated from commit e73e075 (before the estimator became pure
 functions and the Subset VecEnvs got a public contract), in a separate worktree so no edit in progress could leak
@@ -27,6 +28,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecNormalize
 
 from sb3_reinforce import REINFORCE, SubsetDummyVecEnv, SubsetSubprocVecEnv
+from tests.helpers import quiet, snapshot
 
 REFERENCE = Path(__file__).parent / "data" / "reproducible.json"
 # Relative to each tensor's sum of absolute values: a change in the last float32 digits passes, a real one fails
@@ -132,6 +134,44 @@ def assert_close(expected: Any, got: Any, where: str) -> None:
 def test_fixed_seed_run_ends_with_the_reference_parameters(name):
     reference = json.loads(REFERENCE.read_text())["runs"][name]
     assert_close(reference, train(name), name)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The same seed gives the same parameters, in one process or across worker processes
+# ---------------------------------------------------------------------------------------------------
+
+
+def train_cartpole(seed):
+    model = REINFORCE("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2), n_episodes=2, seed=seed)
+    model.learn(2000)
+    return model, snapshot(model)
+
+
+def test_same_seed_same_parameters():
+    model_a, params_a = train_cartpole(seed=1)
+    model_b, params_b = train_cartpole(seed=1)
+    assert model_a.num_timesteps == model_b.num_timesteps
+    assert model_a._n_updates == model_b._n_updates
+    for name in params_a:
+        assert th.equal(params_a[name], params_b[name]), name
+    _, params_c = train_cartpole(seed=2)
+    assert any(not th.equal(params_a[name], params_c[name]) for name in params_a)
+
+
+@pytest.mark.parametrize(
+    "pair", [(DummyVecEnv, SubprocVecEnv), (SubsetDummyVecEnv, SubsetSubprocVecEnv)], ids=["all", "subset"]
+)
+def test_same_seed_same_parameters_with_dummy_and_subproc(pair):
+    params = []
+    for vec_env_cls in pair:
+        env = make_vec_env("CartPole-v1", n_envs=3, seed=0, vec_env_cls=vec_env_cls)
+        try:
+            model = quiet(lambda env=env: REINFORCE("MlpPolicy", env, n_episodes=4, seed=0))
+            quiet(lambda model=model: model.learn(3_000))
+        finally:
+            env.close()
+        params.append(th.nn.utils.parameters_to_vector(model.policy.parameters()).detach())
+    assert th.equal(params[0], params[1])
 
 
 def _source_commit() -> str:

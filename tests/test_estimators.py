@@ -1,7 +1,10 @@
-"""The estimator's pure functions (sb3_reinforce.estimators) against values computed by hand."""
+"""The estimator's pure functions (sb3_reinforce.estimators) against values computed by hand, and against brute-force
+loops over random episodes (hypothesis)."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sb3_reinforce.estimators import (
     advantages,
@@ -122,6 +125,7 @@ def test_standardize_matches_the_formula_and_gives_zeros_for_equal_advantages():
 # advantages and critic_targets: REWARDS = [[1, 2, 4], [3, 1, 0]], gamma = 0.5, G = [[3, 4, 4], [3.5, 1]]
 # ---------------------------------------------------------------------------------------------------
 
+
 VALUES = np.array([[1.0, 2.0, 3.0], [0.5, 4.0, 0.0]])  # V(s_t), zero-padded
 
 
@@ -163,3 +167,59 @@ def test_value_baseline_needs_values():
 
 def test_critic_targets_are_the_reward_to_go_whatever_the_return_type():
     np.testing.assert_allclose(critic_targets(REWARDS, LENGTHS, 0.5), [3, 4, 4, 3.5, 1])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Returns and baselines against brute-force loops over random episodes (hypothesis)
+# ---------------------------------------------------------------------------------------------------
+
+
+lengths_st = st.lists(st.integers(1, 12), min_size=2, max_size=6)
+gammas = st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.0])
+
+
+@st.composite
+def episodes(draw):
+    lengths = np.array(draw(lengths_st))
+    rewards = draw(st.lists(st.floats(-10, 10, allow_nan=False), min_size=int(lengths.sum()), max_size=int(lengths.sum())))
+    return lengths, pad_episodes(np.array(rewards), lengths)
+
+
+def brute_force_returns(rewards, lengths, gamma, return_type):
+    """One loop per episode and step, straight from the definitions."""
+    out = np.zeros_like(rewards)
+    for i, length in enumerate(lengths):
+        for t in range(length):
+            start = 0 if return_type == "total" else t
+            out[i, t] = sum(gamma ** (k - start) * rewards[i, k] for k in range(start, length))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(episodes(), gammas, st.sampled_from(["total", "reward_to_go"]))
+def test_returns_match_brute_force(data, gamma, return_type):
+    lengths, rewards = data
+    expected = brute_force_returns(rewards, lengths, gamma, return_type)
+    np.testing.assert_allclose(step_returns(rewards, lengths, gamma, return_type), expected, rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(episodes(), gammas, st.sampled_from(["total", "reward_to_go"]), st.sampled_from(["none", "mean", "leave_one_out"]))
+def test_baselines_match_brute_force(data, gamma, return_type, baseline):
+    lengths, rewards = data
+    returns = step_returns(rewards, lengths, gamma, return_type)
+    got = batch_baseline(returns, baseline, return_type)
+    n = len(lengths)
+    for i, length in enumerate(lengths):
+        for t in range(length):
+            if baseline == "none":
+                expected = 0.0
+            else:
+                # Episode j's return at step t: R(tau_j) for "total", else G^j_t (0 once episode j has ended)
+                others = [
+                    (returns[j, 0] if return_type == "total" else (returns[j, t] if t < lengths[j] else 0.0))
+                    for j in range(n)
+                    if baseline == "mean" or j != i
+                ]
+                expected = sum(others) / len(others)
+            assert abs(got[i, t] - expected) < 1e-9

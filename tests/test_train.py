@@ -1,19 +1,13 @@
-"""The loss REINFORCE.train() minimizes, against advantages written out by hand for a scripted batch."""
+"""What REINFORCE.train() minimizes and steps: the policy loss against advantages written out by hand for a scripted
+batch, the entropy term, and the critic's fit with its own optimizer."""
 
-from pathlib import Path
-
-import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
-from stable_baselines3.common.save_util import load_from_zip_file
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from sb3_reinforce import REINFORCE
-from sb3_reinforce.variance import actor_gradient, batch_gradients
 from tests.envs import ScriptedEnv
-
-DATA = Path(__file__).parent / "data"
 
 # Batch with gamma = 0.5 (episodes in the order they end):
 #   env 1, episode 0: rewards [0, 1]                    G = [0.5, 1]
@@ -147,63 +141,3 @@ def test_critic_is_fitted_after_the_policy_step_with_its_own_optimizer(tmp_path)
     assert saved_state.keys() == loaded_state.keys() and len(saved_state) > 0
     for key in saved_state:
         assert th.equal(saved_state[key]["exp_avg"], loaded_state[key]["exp_avg"])
-
-
-@pytest.mark.parametrize("return_type, baseline", [("reward_to_go", "value"), ("total", "leave_one_out")])
-def test_variance_tool_measures_the_gradient_of_the_policy_loss(return_type, baseline):
-    # sb3_reinforce.variance builds the loss from the estimator functions itself: for the model's own settings, its
-    # gradient is exactly that of compute_losses' policy loss, and the model's settings are left as they were
-    env = DummyVecEnv([lambda: ScriptedEnv([3, 2], tag=0), lambda: ScriptedEnv([2, 5], tag=1, truncate=(1,))])
-    with pytest.warns(UserWarning, match="TimeLimit"):
-        model = REINFORCE(
-            "MlpPolicy", env, n_episodes=3, gamma=0.5, return_type=return_type, baseline=baseline,
-            normalize_advantage=False, discount_steps=return_type == "reward_to_go", seed=0,
-        )  # fmt: skip
-    _, callback = model._setup_learn(100, None)
-    assert model.collect_rollouts(model.env, callback, model.rollout_buffer)
-    batch = model.rollout_buffer.get()
-    assert batch.truncated.any()
-    model.policy.set_training_mode(True)
-    model.policy.zero_grad()
-    model.compute_losses(batch)[0].policy_loss.backward()
-    expected = actor_gradient(model.policy)
-
-    grads = batch_gradients(model, [batch, batch])
-    np.testing.assert_array_equal(grads[(return_type, baseline)][0], expected)
-    assert (model.return_type, model.baseline) == (return_type, baseline)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Settings around the loss: the time-limit bootstrap, and the parent's loss settings REINFORCE has no use for
-# ---------------------------------------------------------------------------------------------------
-
-
-def test_bootstrap_truncated_is_saved_and_loaded(tmp_path):
-    model = REINFORCE("MlpPolicy", gym.make("CartPole-v1"), baseline="value", bootstrap_truncated=False)
-    model.save(tmp_path / "model.zip")
-    assert REINFORCE.load(tmp_path / "model.zip").bootstrap_truncated is False
-
-
-def test_unused_parent_settings_are_not_exposed_or_saved(tmp_path):
-    # OnPolicyAlgorithm's n_steps, gae_lambda and vf_coef describe a fixed-length rollout, GAE and a joint loss: a tool
-    # reading REINFORCE's used to get n_steps=1, gae_lambda=1.0 and vf_coef=0.0, none of which describes it
-    model = REINFORCE("MlpPolicy", gym.make("CartPole-v1"), baseline="value", n_episodes=2, seed=0)
-    assert model.n_steps is None
-    assert not hasattr(model, "gae_lambda") and not hasattr(model, "vf_coef")
-    model.learn(100)  # OnPolicyAlgorithm.learn() passes n_steps to collect_rollouts(), which ignores it
-    model.save(tmp_path / "model.zip")
-    data, _, _ = load_from_zip_file(tmp_path / "model.zip")
-    assert data["n_steps"] is None and "gae_lambda" not in data and "vf_coef" not in data
-
-
-def test_model_saved_before_bootstrap_truncated_loads_with_the_bootstrap_on():
-    # Saved at commit e73e075 (value baseline, net_arch=[4]), when every truncated return was bootstrapped and the
-    # parent's n_steps=1, gae_lambda and vf_coef were saved with the model
-    path = DATA / "reinforce_e73e075.zip"
-    data, _, _ = load_from_zip_file(path)
-    assert "bootstrap_truncated" not in data and data["n_steps"] == 1 and "gae_lambda" in data
-    model = REINFORCE.load(path, env=gym.make("CartPole-v1"))
-    assert model.bootstrap_truncated is True
-    assert model.n_steps is None and not hasattr(model, "gae_lambda") and not hasattr(model, "vf_coef")
-    assert model.critic_optimizer is not None
-    model.learn(100, reset_num_timesteps=False)

@@ -1,62 +1,14 @@
-"""Property-based tests (hypothesis) of the pure functions: returns, baselines and the batch rule."""
+"""Episode storage and the batch rule (sb3_reinforce.buffers): which episodes BatchProgress admits, against simulated
+schedules (hypothesis), and how EpisodeRolloutBuffer stores and lays them out."""
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sb3_reinforce.buffers import BatchProgress
-from sb3_reinforce.estimators import batch_baseline, pad_episodes, step_returns
-
-lengths_st = st.lists(st.integers(1, 12), min_size=2, max_size=6)
-gammas = st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.0])
-
-
-@st.composite
-def episodes(draw):
-    lengths = np.array(draw(lengths_st))
-    rewards = draw(st.lists(st.floats(-10, 10, allow_nan=False), min_size=int(lengths.sum()), max_size=int(lengths.sum())))
-    return lengths, pad_episodes(np.array(rewards), lengths)
-
-
-def brute_force_returns(rewards, lengths, gamma, return_type):
-    """One loop per episode and step, straight from the definitions."""
-    out = np.zeros_like(rewards)
-    for i, length in enumerate(lengths):
-        for t in range(length):
-            start = 0 if return_type == "total" else t
-            out[i, t] = sum(gamma ** (k - start) * rewards[i, k] for k in range(start, length))
-    return out
-
-
-@settings(max_examples=200, deadline=None)
-@given(episodes(), gammas, st.sampled_from(["total", "reward_to_go"]))
-def test_returns_match_brute_force(data, gamma, return_type):
-    lengths, rewards = data
-    expected = brute_force_returns(rewards, lengths, gamma, return_type)
-    np.testing.assert_allclose(step_returns(rewards, lengths, gamma, return_type), expected, rtol=1e-9, atol=1e-9)
-
-
-@settings(max_examples=200, deadline=None)
-@given(episodes(), gammas, st.sampled_from(["total", "reward_to_go"]), st.sampled_from(["none", "mean", "leave_one_out"]))
-def test_baselines_match_brute_force(data, gamma, return_type, baseline):
-    lengths, rewards = data
-    returns = step_returns(rewards, lengths, gamma, return_type)
-    got = batch_baseline(returns, baseline, return_type)
-    n = len(lengths)
-    for i, length in enumerate(lengths):
-        for t in range(length):
-            if baseline == "none":
-                expected = 0.0
-            else:
-                # Episode j's return at step t: R(tau_j) for "total", else G^j_t (0 once episode j has ended)
-                others = [
-                    (returns[j, 0] if return_type == "total" else (returns[j, t] if t < lengths[j] else 0.0))
-                    for j in range(n)
-                    if baseline == "mean" or j != i
-                ]
-                expected = sum(others) / len(others)
-            assert abs(got[i, t] - expected) < 1e-9
-
+from sb3_reinforce.estimators import valid_mask
+from tests.envs import ScriptedEnv
+from tests.helpers import collect, make_model
 
 # ---------------------------------------------------------------------------------------------------
 # The batch rule, against a simulated schedule of envs stepping in lockstep or only when needed
@@ -139,3 +91,39 @@ def test_batch_rule_does_not_look_at_an_episode_before_choosing_it(schedule, dat
     start = next(s for e, k, s, _ in batch if (e, k) == (env_idx, ep))
     earlier = {(e, k) for e, k, s, _ in batch if s <= start}
     assert earlier <= chosen
+
+
+# ---------------------------------------------------------------------------------------------------
+# Storage
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_truncated_episode_keeps_terminal_observation():
+    model, callback = make_model([lambda: ScriptedEnv([2, 3], tag=7, truncate=(1,))], 2)
+    buffer = collect(model, callback)
+    batch = buffer.get()
+    np.testing.assert_array_equal(batch.truncated, [False, True])
+    # Terminal observation of episode 1 is [tag, k, t] at t = 3
+    np.testing.assert_array_equal(batch.terminal_observations.numpy(), [[7, 1, 3]])
+
+
+def test_batch_is_flattened_episode_by_episode():
+    model, callback = make_model([lambda: ScriptedEnv([3, 1], tag=0), lambda: ScriptedEnv([2, 5], tag=1)], 3)
+    buffer = collect(model, callback)
+    batch = buffer.get()
+    obs = batch.observations.numpy()
+    # Within each episode the stored t runs 0..L-1, matching the padded layout used for returns
+    padded_t = np.zeros(batch.rewards.shape)
+    padded_t[valid_mask(batch.lengths)] = obs[:, 2]
+    for length, row in zip(batch.lengths, padded_t, strict=False):
+        np.testing.assert_array_equal(row[:length], np.arange(length))
+
+
+def test_storage_grows_with_episodes_and_is_reused():
+    model, callback = make_model([lambda: ScriptedEnv([300])], 1, rollout_buffer_kwargs=dict(initial_capacity=16))
+    collect(model, callback)
+    capacity = model.rollout_buffer.capacity
+    assert capacity == 512  # 16 doubled until 300 rows fit
+    for _ in range(3):
+        collect(model, callback)
+    assert model.rollout_buffer.capacity == capacity

@@ -1,0 +1,173 @@
+"""The observation and action spaces REINFORCE supports, with every baseline and return type, and those it refuses."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+from gymnasium.wrappers import TimeLimit
+from stable_baselines3.common.envs import FakeImageEnv, IdentityEnvMultiBinary, IdentityEnvMultiDiscrete
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
+from sb3_reinforce.estimators import BASELINES, RETURN_TYPES
+from tests.envs import dict_env
+from tests.helpers import assert_trained, quiet, snapshot
+
+ENVS = {
+    # name: (env factory, policy, extra REINFORCE kwargs)
+    "Discrete": (lambda: gym.make("CartPole-v1"), "MlpPolicy", {}),
+    "Box": (lambda: gym.make("Pendulum-v1", max_episode_steps=50), "MlpPolicy", {}),
+    "Box-gSDE": (lambda: gym.make("Pendulum-v1", max_episode_steps=50), "MlpPolicy", dict(use_sde=True)),
+    "Box-gSDE-freq4": (
+        lambda: gym.make("Pendulum-v1", max_episode_steps=50),
+        "MlpPolicy",
+        dict(use_sde=True, sde_sample_freq=4),
+    ),
+    "MultiDiscrete": (lambda: TimeLimit(IdentityEnvMultiDiscrete(dim=3), max_episode_steps=20), "MlpPolicy", {}),
+    "MultiBinary": (lambda: TimeLimit(IdentityEnvMultiBinary(dim=3), max_episode_steps=20), "MlpPolicy", {}),
+}
+
+SMALL_CNN = dict(features_extractor_kwargs=dict(features_dim=32), net_arch=[16])
+
+
+def image_env(discrete=True):
+    # 36x36 is the smallest input NatureCNN accepts: 36 -(8, stride 4)-> 8 -(4, stride 2)-> 3 -(3, stride 1)-> 1
+    return TimeLimit(FakeImageEnv(screen_height=36, screen_width=36, discrete=discrete), max_episode_steps=10)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Action spaces, baselines, return types
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("return_type", RETURN_TYPES)
+@pytest.mark.parametrize("baseline", BASELINES)
+@pytest.mark.parametrize("space", list(ENVS))
+def test_action_spaces(space, baseline, return_type):
+    make_env, policy, kwargs = ENVS[space]
+    model = REINFORCE(policy, make_env(), n_episodes=2, baseline=baseline, return_type=return_type, seed=0, **kwargs)
+    before = snapshot(model)
+    model.learn(300)
+    assert model.num_timesteps >= 300
+    assert model._n_updates >= 1
+    assert_trained(before, snapshot(model), baseline)
+    # What it learned, it can act with
+    obs = model.env.reset()
+    actions, _ = model.predict(obs, deterministic=False)
+    assert model.action_space.contains(actions[0])
+
+
+@pytest.mark.parametrize("discrete", [True, False])
+def test_cnn_policy(discrete):
+    model = REINFORCE("CnnPolicy", image_env(discrete), n_episodes=2, baseline="value", policy_kwargs=SMALL_CNN, seed=0)
+    assert model.policy.features_extractor.features_dim == 32
+    before = snapshot(model)
+    # FakeImageEnv pays 0 reward: with the value baseline the advantage is -V(s), which moves the actor too
+    model.learn(200)
+    assert model._n_updates >= 1
+    assert_trained(before, snapshot(model), "value")
+
+
+@pytest.mark.parametrize("baseline", ["none", "value"])
+def test_multi_input_policy(baseline):
+    model = REINFORCE("MultiInputPolicy", dict_env(), n_episodes=2, baseline=baseline, seed=0)
+    before = snapshot(model)
+    model.learn(200)
+    assert model._n_updates >= 1
+    assert_trained(before, snapshot(model), baseline)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Action spaces of any shape SB3 supports
+# ---------------------------------------------------------------------------------------------------
+
+
+class ActionShapeEnv(gym.Env):
+    """Rewards the first action component; 5-step episodes."""
+
+    metadata: dict = {"render_modes": []}  # noqa: RUF012
+    observation_space = spaces.Box(-1.0, 1.0, (3,), np.float32)
+
+    def __init__(self, action_space: spaces.Space):
+        self.action_space = action_space
+        self.t = 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(3, dtype=np.float32), {}
+
+    def step(self, action):
+        assert self.action_space.contains(np.asarray(action, dtype=self.action_space.dtype)), action
+        self.t += 1
+        return np.zeros(3, dtype=np.float32), float(np.asarray(action).flat[0]), self.t >= 5, False, {}
+
+
+@pytest.mark.parametrize(
+    "action_space",
+    [
+        spaces.Box(-1, 1, (2, 2), np.float32),
+        spaces.Box(-1, 1, (3, 1, 2), np.float32),
+        spaces.Box(-1, 1, (4,), np.float32),
+        spaces.MultiDiscrete([3, 2]),
+        spaces.MultiBinary(3),
+        spaces.Discrete(3),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("vec_env_cls", [DummyVecEnv, SubsetDummyVecEnv])
+def test_action_spaces_of_any_shape(action_space, vec_env_cls):
+    env = vec_env_cls([lambda: ActionShapeEnv(action_space)] * 2)
+    model = quiet(lambda: REINFORCE("MlpPolicy", env, n_episodes=2, seed=0))
+    model.learn(60)
+    assert model._n_updates > 0
+    action, _ = model.predict(np.zeros(3, dtype=np.float32))
+    assert np.asarray(action).shape == action_space.shape
+
+
+def test_multi_dimensional_multibinary_is_refused_as_sb3_does():
+    # SB3's policies do not support MultiBinary((2, 2)) (get_action_dim asserts); say so before anything is built
+    env = DummyVecEnv([lambda: ActionShapeEnv(spaces.MultiBinary((2, 2)))])
+    with pytest.raises(ValueError, match=r"action_space=MultiBinary\(\(2, 2\)\): flatten"):
+        REINFORCE("MlpPolicy", env)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Spaces REINFORCE refuses
+# ---------------------------------------------------------------------------------------------------
+
+
+class TupleActionEnv(gym.Env):
+    observation_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
+    action_space = spaces.Tuple((spaces.Discrete(2), spaces.Discrete(3)))
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(2, dtype=np.float32), {}
+
+    def step(self, action):
+        return np.zeros(2, dtype=np.float32), 0.0, True, False, {}
+
+
+class TupleObservationEnv(gym.Env):
+    observation_space = spaces.Tuple((spaces.Box(-1.0, 1.0, (2,), np.float32), spaces.Discrete(3)))
+    action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return (np.zeros(2, dtype=np.float32), 0), {}
+
+    def step(self, action):
+        return (np.zeros(2, dtype=np.float32), 0), 0.0, True, False, {}
+
+
+@pytest.mark.parametrize(
+    "env_class, text",
+    [(TupleActionEnv, "action_space=Tuple(Discrete(2), Discrete(3))"), (TupleObservationEnv, "observation_space=Tuple(")],
+)
+def test_unsupported_space_raises_at_construction(env_class, text):
+    # SB3's own checks let a flat Tuple observation space through; REINFORCE's check names it
+    with pytest.raises(ValueError) as error:
+        REINFORCE("MlpPolicy", TimeLimit(env_class(), max_episode_steps=5))
+    assert text in str(error.value)
+    assert "REINFORCE supports" in str(error.value)
