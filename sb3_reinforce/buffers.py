@@ -14,18 +14,7 @@ from stable_baselines3.common.preprocessing import get_action_dim, get_obs_shape
 from stable_baselines3.common.type_aliases import TensorDict
 from stable_baselines3.common.utils import get_device
 
-# pad_episodes is used here; the other names lived in this module before sb3_reinforce.estimators existed, and are
-# re-exported so that existing imports keep working
-from sb3_reinforce.estimators import (  # noqa: F401
-    BASELINES,
-    RETURN_TYPES,
-    batch_baseline,
-    pad_episodes,
-    reward_to_go,
-    standardize,
-    step_returns,
-    valid_mask,
-)
+from sb3_reinforce.estimators import pad_episodes
 
 
 class StoredEpisode(NamedTuple):
