@@ -27,7 +27,7 @@ N_TIMESTEPS, EVAL_FREQ, N_ENVS = 2000, 1000, 8  # every CartPole-v1 entry used h
 def parse(argv: list[str]):
     """Parse a command line as ``sb3-reinforce`` does."""
     return tyro.extras.subcommand_cli_from_dict(
-        {name: args_type for name, (args_type, _) in COMMANDS.items()}, args=argv, config=(tyro.conf.OmitArgPrefixes,)
+        {name: args_type for name, (args_type, *_) in COMMANDS.items()}, args=argv, config=(tyro.conf.OmitArgPrefixes,)
     )
 
 
