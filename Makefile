@@ -17,9 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The whole suite, as CI runs it (.ci/run)
 test: install
 	$(PY) -m pytest -q tests
 
+# A smoke test of every component in under a minute on 2 cores: the tests marked slow (worker processes, training
+# runs, statistical estimates, the wheel install) run in `make test` only
 test-fast: install
 	$(PY) -m pytest -q -m "not slow" tests
 

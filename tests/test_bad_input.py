@@ -121,6 +121,7 @@ def test_time_limit_does_not_warn():
         REINFORCE("MlpPolicy", TimeLimit(NeverEndingEnv(), max_episode_steps=10), n_episodes=2)
 
 
+@pytest.mark.slow  # worker processes
 def test_subproc_env_after_rl_zoo3_replaced_time_limit():
     # rl_zoo3 swaps gymnasium's TimeLimit for a subclass at import; the TimeLimit check must still pickle
     pytest.importorskip("rl_zoo3")

@@ -2,6 +2,7 @@
 schedules (hypothesis), and how EpisodeRolloutBuffer stores and lays them out."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,6 +60,7 @@ schedules = st.integers(1, 5).flatmap(
 )
 
 
+@pytest.mark.slow  # 300 simulated schedules; test_collection checks the rule on scripted ones
 @settings(max_examples=300, deadline=None)
 @given(schedules)
 def test_batch_rule_takes_complete_episodes_that_start_after_the_update(schedule):
@@ -74,6 +76,7 @@ def test_batch_rule_takes_complete_episodes_that_start_after_the_update(schedule
         assert not (ep == 0 and offsets[env_idx] > 0)
 
 
+@pytest.mark.slow  # 300 simulated schedules, each run twice
 @settings(max_examples=300, deadline=None)
 @given(schedules, st.data())
 def test_batch_rule_does_not_look_at_an_episode_before_choosing_it(schedule, data):

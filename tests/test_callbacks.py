@@ -201,6 +201,7 @@ def test_other_callbacks_are_called_at_every_call_and_see_the_stepped_envs():
     assert len(record.calls) > model.num_timesteps / N_ENVS + 50
 
 
+@pytest.mark.slow  # 2,500 steps and an evaluation every 100
 def test_eval_callback_evaluates_every_eval_freq_times_num_envs_env_steps(tmp_path):
     model = subset_model()
     eval_freq = 25
@@ -241,7 +242,9 @@ def progress_bars(monkeypatch):
     return bars
 
 
-@pytest.mark.parametrize("how", ["progress_bar=True", "ProgressBarCallback in the callbacks"])
+@pytest.mark.parametrize(
+    "how", ["progress_bar=True", pytest.param("ProgressBarCallback in the callbacks", marks=pytest.mark.slow)]
+)
 def test_progress_bar_ends_at_num_timesteps(progress_bars, how):
     model = subset_model()
     if how == "progress_bar=True":

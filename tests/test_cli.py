@@ -11,6 +11,7 @@ from sb3_reinforce.cli import evaluate_run, main, zoo_main
 from sb3_reinforce.zoo import default_config
 
 
+@pytest.mark.slow  # trains, evaluates, then enjoy runs it
 def test_train_uses_the_zoo_entry_and_flags_override_single_values(tmp_path, capsys):
     main(
         [
@@ -37,6 +38,7 @@ def test_train_uses_the_zoo_entry_and_flags_override_single_values(tmp_path, cap
     assert "Loading" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # trains and evaluates twice
 def test_train_saves_vec_normalize_statistics_and_its_evaluation_is_reproducible(tmp_path, capsys):
     main(
         [
@@ -53,6 +55,7 @@ def test_train_saves_vec_normalize_statistics_and_its_evaluation_is_reproducible
     assert printed == f"deterministic eval over 2 episodes: {mean:.1f} +/- {std:.1f}"
 
 
+@pytest.mark.slow  # trains and evaluates twice
 def test_the_evaluation_builds_the_env_with_the_entry_wrapper(tmp_path, capsys):
     # Acrobot-v1's entry adds TimeFeatureWrapper (one more observation); the model would not load on the bare env
     main(

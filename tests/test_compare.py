@@ -131,6 +131,7 @@ def test_a_failed_run_is_reported_and_the_others_still_produce_output(tmp_path):
     assert (out_dir / "runs" / "ppo" / "MountainCar-v0_1_seed0" / "MountainCar-v0" / "vecnormalize.pkl").is_file()
 
 
+@pytest.mark.slow  # four comparisons
 def test_an_interrupted_comparison_resumes_and_a_changed_entry_runs_again(tmp_path):
     config = tmp_path / "reinforce.yml"
     entry = {"n_timesteps": 1000, "policy": "MlpPolicy", "n_envs": 2, "n_episodes": 2}

@@ -195,6 +195,7 @@ def brute_force_returns(rewards, lengths, gamma, return_type):
     return out
 
 
+@pytest.mark.slow  # 200 random batches; the tests above check the same by hand
 @settings(max_examples=200, deadline=None)
 @given(episodes(), gammas, st.sampled_from(["total", "reward_to_go"]))
 def test_returns_match_brute_force(data, gamma, return_type):
@@ -203,6 +204,7 @@ def test_returns_match_brute_force(data, gamma, return_type):
     np.testing.assert_allclose(step_returns(rewards, lengths, gamma, return_type), expected, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.slow  # 200 random batches; the tests above check the same by hand
 @settings(max_examples=200, deadline=None)
 @given(episodes(), gammas, st.sampled_from(["total", "reward_to_go"]), st.sampled_from(["none", "mean", "leave_one_out"]))
 def test_baselines_match_brute_force(data, gamma, return_type, baseline):

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "README.md", "sb3_reinforce", "zoo_configs")
 
 
+@pytest.mark.slow  # a fresh Python process importing torch and SB3
 def test_import_sb3_reinforce_imports_no_tool():
     # The CLI module too: it must start without the extras to say which one a subcommand needs
     code = (

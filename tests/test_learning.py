@@ -9,6 +9,9 @@ from stable_baselines3.common.vec_env import sync_envs_normalization
 
 from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
 
+# 100k and 150k env steps: a minute or more each
+pytestmark = pytest.mark.slow
+
 
 def test_cartpole_reaches_195():
     th.set_num_threads(1)

@@ -44,8 +44,16 @@ EXPECTED_KEYS = [
 ]
 
 
-@pytest.mark.parametrize("baseline", ["none", "value"])
-@pytest.mark.parametrize("kind", ["DummyVecEnv", "SubprocVecEnv", "VecNormalize", "Monitor"])
+@pytest.mark.parametrize("baseline", [pytest.param("none", marks=pytest.mark.slow), "value"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "DummyVecEnv",
+        pytest.param("SubprocVecEnv", marks=pytest.mark.slow),
+        "VecNormalize",
+        pytest.param("Monitor", marks=pytest.mark.slow),
+    ],
+)
 def test_vec_envs_and_logging(tmp_path, kind, baseline):
     env = vec_env(kind)
     try:

@@ -3,7 +3,12 @@
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
+
+# The quick start trains for 100k env steps
+pytestmark = pytest.mark.slow
 
 
 def test_readme_usage_example_runs(tmp_path, monkeypatch):

@@ -40,6 +40,7 @@ def time_limit(seconds: int):
 # ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # 3,000 steps of envs whose episodes do not end
 @pytest.mark.parametrize("vec_env_cls", [DummyVecEnv, SubsetDummyVecEnv])
 def test_budget_holds_with_long_episodes(vec_env_cls):
     env = vec_env_cls([lambda: TimeLimit(NeverEndingEnv(), 50_000)] * 2)
@@ -52,6 +53,7 @@ def test_budget_holds_with_long_episodes(vec_env_cls):
     assert model._batch_progress is not None and model._batch_progress.n_env_steps == model.num_timesteps
 
 
+@pytest.mark.slow  # 20k steps
 def test_budget_holds_when_episodes_never_end():
     env = SubsetDummyVecEnv([NeverEndingEnv] * 2)
     model = quiet(lambda: REINFORCE("MlpPolicy", env, n_episodes=2, seed=0))
@@ -149,6 +151,7 @@ def test_never_ending_env_warns_then_fails_with_bounded_memory():
     assert model._n_updates == 0
 
 
+@pytest.mark.slow  # runs until the buffer is full
 def test_long_rollout_warns_while_it_runs(monkeypatch):
     monkeypatch.setattr("sb3_reinforce.reinforce.LONG_ROLLOUT_STEPS", 50)
     with pytest.warns(UserWarning, match="TimeLimit"):
@@ -187,6 +190,7 @@ class FailingEnv(gym.Env):
         return np.zeros(2, dtype=np.float32), 1.0, self.n_steps % 10 == 0, False, {}
 
 
+@pytest.mark.slow  # worker processes
 @pytest.mark.parametrize("vec_env_cls", [SubprocVecEnv, SubsetSubprocVecEnv])
 def test_worker_fault_ends_learn_with_an_error(vec_env_cls):
     env = vec_env_cls([FailingEnv, lambda: FailingEnv(fail_at=None)])

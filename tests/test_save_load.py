@@ -32,7 +32,10 @@ SAVE_LOAD_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(SAVE_LOAD_CASES))
+# Dict observations are the slowest case
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, marks=pytest.mark.slow) if case == "Dict-value" else case for case in SAVE_LOAD_CASES]
+)
 def test_save_load(tmp_path, case):
     make_env, policy, kwargs = SAVE_LOAD_CASES[case]
     model = REINFORCE(policy, make_env(2), n_episodes=2, gamma=0.95, ent_coef=0.01, seed=0, **kwargs)
@@ -117,6 +120,7 @@ class InterruptAt(BaseCallback):
         return True
 
 
+@pytest.mark.slow  # 6k env steps in three learn() calls
 def test_keyboard_interrupt_leaves_a_model_that_saves_loads_and_continues(tmp_path):
     env = make_vec_env("CartPole-v1", n_envs=4, seed=0, vec_env_cls=SubsetDummyVecEnv)
     model = REINFORCE("MlpPolicy", env, n_episodes=4, learning_rate=lambda p: 1e-3 * p, seed=0)
@@ -144,6 +148,7 @@ def test_keyboard_interrupt_leaves_a_model_that_saves_loads_and_continues(tmp_pa
     assert model._n_updates > updates
 
 
+@pytest.mark.slow  # 1,400 steps of Pendulum and two checkpoints
 def test_checkpoint_resume_uses_saved_vec_normalize_statistics(tmp_path):
     def make_env():
         return VecNormalize(make_vec_env("Pendulum-v1", n_envs=2, seed=0, vec_env_cls=SubsetDummyVecEnv))

@@ -31,6 +31,7 @@ def test_report_seeds_are_1000_and_up():
         check_seeds("report", [])
 
 
+@pytest.mark.slow  # a Python process per case
 @pytest.mark.parametrize(
     ("purpose", "seeds", "status"), [("trial", ["0", "5"], 0), ("trial", ["1000"], 2), ("report", ["7"], 2)]
 )

@@ -13,6 +13,12 @@ from sb3_reinforce.estimators import BASELINES, RETURN_TYPES
 from tests.envs import dict_env
 from tests.helpers import assert_trained, quiet, snapshot
 
+
+def slow(value):
+    """:return: ``value`` as a parameter of the slow suite"""
+    return pytest.param(value, marks=pytest.mark.slow)
+
+
 ENVS = {
     # name: (env factory, policy, extra REINFORCE kwargs)
     "Discrete": (lambda: gym.make("CartPole-v1"), "MlpPolicy", {}),
@@ -40,8 +46,10 @@ def image_env(discrete=True):
 # ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("return_type", RETURN_TYPES)
-@pytest.mark.parametrize("baseline", BASELINES)
+# The fast suite trains each space with the critic (baseline="value") on the reward-to-go; the other 36
+# combinations are slow
+@pytest.mark.parametrize("return_type", [rt if rt == "reward_to_go" else slow(rt) for rt in RETURN_TYPES])
+@pytest.mark.parametrize("baseline", [b if b == "value" else slow(b) for b in BASELINES])
 @pytest.mark.parametrize("space", list(ENVS))
 def test_action_spaces(space, baseline, return_type):
     make_env, policy, kwargs = ENVS[space]
@@ -57,6 +65,7 @@ def test_action_spaces(space, baseline, return_type):
     assert model.action_space.contains(actions[0])
 
 
+@pytest.mark.slow  # NatureCNN: seconds per run
 @pytest.mark.parametrize("discrete", [True, False])
 def test_cnn_policy(discrete):
     model = REINFORCE("CnnPolicy", image_env(discrete), n_episodes=2, baseline="value", policy_kwargs=SMALL_CNN, seed=0)
@@ -68,7 +77,7 @@ def test_cnn_policy(discrete):
     assert_trained(before, snapshot(model), "value")
 
 
-@pytest.mark.parametrize("baseline", ["none", "value"])
+@pytest.mark.parametrize("baseline", [slow("none"), "value"])
 def test_multi_input_policy(baseline):
     model = REINFORCE("MultiInputPolicy", dict_env(), n_episodes=2, baseline=baseline, seed=0)
     before = snapshot(model)
@@ -115,7 +124,7 @@ class ActionShapeEnv(gym.Env):
     ],
     ids=str,
 )
-@pytest.mark.parametrize("vec_env_cls", [DummyVecEnv, SubsetDummyVecEnv])
+@pytest.mark.parametrize("vec_env_cls", [slow(DummyVecEnv), SubsetDummyVecEnv])
 def test_action_spaces_of_any_shape(action_space, vec_env_cls):
     env = vec_env_cls([lambda: ActionShapeEnv(action_space)] * 2)
     model = quiet(lambda: REINFORCE("MlpPolicy", env, n_episodes=2, seed=0))

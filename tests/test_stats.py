@@ -29,6 +29,7 @@ def test_iqm_is_the_mean_of_the_middle_half():
     assert iqm([1, 2, 3, 4, 5, 6, 7, 8, -1000, 1000]) == pytest.approx(4.5)  # 2 cut at each end: [3..6]
 
 
+@pytest.mark.slow  # imports scipy
 def test_iqm_matches_scipy_trim_mean_and_reduces_an_axis():
     scipy_stats = pytest.importorskip("scipy.stats")
     rng = np.random.default_rng(0)

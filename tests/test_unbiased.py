@@ -10,6 +10,9 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
 from tests.envs import ChoiceEnv, RepeatedBanditEnv
 
+# Thousands of batches per estimate: minutes
+pytestmark = pytest.mark.slow
+
 N_BATCHES = 800
 
 

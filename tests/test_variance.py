@@ -55,6 +55,7 @@ def test_variance_tool_measures_the_gradient_of_the_policy_loss(return_type, bas
     assert (model.return_type, model.baseline) == (return_type, baseline)
 
 
+@pytest.mark.slow  # trains, then measures 8 settings at 2 policies
 @needs_compare_extra
 def test_variance_writes_its_table_and_plot_and_baselines_reduce_the_variance(tmp_path):
     checkpoint = tmp_path / "policy.zip"

@@ -18,6 +18,9 @@ from sb3_reinforce import REINFORCE, SubsetDummyVecEnv, SubsetSubprocVecEnv
 from sb3_reinforce.vec_env import SB3_RELIED_ON, SB3_VERSION, check_sb3_version, subset_step_unsupported
 from tests.envs import ScriptedEnv
 
+# Each worker process imports torch and SB3 (forkserver): seconds per env
+SUBPROC = pytest.param(SubsetSubprocVecEnv, marks=pytest.mark.slow)
+
 # Two envs: env 0's episodes last 3, 1, 3, 1, ... steps; env 1's last 2, 5, 2, 5, ...
 ENV_FNS = [lambda: ScriptedEnv([3, 1], tag=0), lambda: ScriptedEnv([2, 5], tag=1)]
 # (envs stepped) at each call of the pattern below
@@ -38,7 +41,7 @@ def run_pattern(env):
     return out
 
 
-@pytest.mark.parametrize("vec_env_cls", [SubsetDummyVecEnv, SubsetSubprocVecEnv])
+@pytest.mark.parametrize("vec_env_cls", [SubsetDummyVecEnv, SUBPROC])
 def test_only_the_named_envs_step(vec_env_cls):
     env = vec_env_cls(ENV_FNS)
     try:
@@ -64,6 +67,7 @@ def test_only_the_named_envs_step(vec_env_cls):
     np.testing.assert_array_equal(obs_all, [[0, 0, 1], [1, 0, 1]])
 
 
+@pytest.mark.slow  # worker processes
 def test_subproc_and_dummy_agree():
     dummy, subproc = SubsetDummyVecEnv(ENV_FNS), SubsetSubprocVecEnv(ENV_FNS)
     try:
@@ -96,6 +100,7 @@ def test_vec_monitor_counts_only_real_steps():
     assert [(e["l"], e["r"]) for e in episodes] == [(3, 3.0), (2, 1.0), (1, 10.0)]
 
 
+@pytest.mark.slow  # 2,000 steps of learning
 def test_monitor_below_sees_episodes_of_their_true_length():
     env = make_vec_env("CartPole-v1", n_envs=4, seed=0, vec_env_cls=SubsetDummyVecEnv)
     model = REINFORCE("MlpPolicy", env, n_episodes=2, seed=0)
@@ -119,6 +124,7 @@ def test_unknown_wrapper_falls_back_to_stepping_all_envs():
     assert model.num_timesteps % 2 == 0
 
 
+@pytest.mark.slow  # worker processes
 def test_subset_collection_with_vec_normalize_learns_without_waste():
     env = VecNormalize(make_vec_env("CartPole-v1", n_envs=4, seed=0, vec_env_cls=SubsetSubprocVecEnv))
     try:
@@ -154,7 +160,7 @@ ORIGINAL_OBS = [[0, 0, 1], [1, 0, 2], [2, 0, 0], [3, 1, 0]]
 ORIGINAL_REWARD = [0.0, 1.0, 0.0, 2.0]
 
 
-@pytest.mark.parametrize("vec_env_cls", [SubsetDummyVecEnv, SubsetSubprocVecEnv])
+@pytest.mark.parametrize("vec_env_cls", [SubsetDummyVecEnv, SUBPROC])
 def test_vec_normalize_original_obs_and_reward_keep_a_row_per_env(vec_env_cls):
     env = VecNormalize(vec_env_cls(FOUR_ENVS))
     try:
@@ -171,7 +177,7 @@ def test_vec_normalize_original_obs_and_reward_keep_a_row_per_env(vec_env_cls):
         env.close()
 
 
-@pytest.mark.parametrize("vec_env_cls", [SubsetDummyVecEnv, SubsetSubprocVecEnv])
+@pytest.mark.parametrize("vec_env_cls", [SubsetDummyVecEnv, SUBPROC])
 def test_vec_normalize_original_obs_with_dict_observations(vec_env_cls):
     env = VecNormalize(vec_env_cls([lambda fn=fn: DictObs(fn()) for fn in FOUR_ENVS]))
     try:
@@ -230,7 +236,7 @@ def test_envs_not_stepped_are_not_touched():
     assert [info.get("mark") for info in env.reset_infos] == [0, 1, 2, None]
 
 
-@pytest.mark.parametrize("vec_env_cls", [SubsetDummyVecEnv, SubsetSubprocVecEnv])
+@pytest.mark.parametrize("vec_env_cls", [SubsetDummyVecEnv, SUBPROC])
 def test_stepping_every_env_by_subset_is_a_step(vec_env_cls):
     by_subset, whole = VecNormalize(vec_env_cls(ENV_FNS)), VecNormalize(vec_env_cls(ENV_FNS))
     try:

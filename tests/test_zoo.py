@@ -345,6 +345,7 @@ def test_rl_zoo3_trial_eval_callback_prunes_reinforce():
 # ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # two optimizing processes, then a training
 def test_two_workers_share_one_journal_study(tmp_path):
     storage = tmp_path / "study.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
@@ -400,6 +401,7 @@ def test_trial_ids_rl_zoo3_would_ignore_are_refused(args, expected, tmp_path):
     assert not (tmp_path / "logs").exists()
 
 
+@pytest.mark.slow  # two trainings
 def test_continue_training_with_i_uses_the_saved_vec_normalize_statistics(tmp_path):
     import pickle
 
@@ -436,6 +438,7 @@ def trained_run(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow  # trained_run trains twice
 def test_record_video_writes_an_mp4(trained_run):
     pytest.importorskip("moviepy")
     out = trained_run / "video"
@@ -444,6 +447,7 @@ def test_record_video_writes_an_mp4(trained_run):
     assert len(videos) == 1 and videos[0].stat().st_size > 1000
 
 
+@pytest.mark.slow  # trained_run trains twice
 def test_plot_tools_read_reinforce_runs(trained_run, monkeypatch, tmp_path):
     pytest.importorskip("seaborn")
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -478,6 +482,7 @@ def test_hub_commands_accept_reinforce(command, capsys):
     assert "reinforce" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # trains, then records a video per checkpoint in subprocesses
 def test_record_training_joins_checkpoint_videos(tmp_path):
     pytest.importorskip("moviepy")
     main(["train", "--env", "CartPole-v1", "-n", "2000", "-f", str(tmp_path), "--seed", "0", "--eval-freq", "-1",
