@@ -3,7 +3,7 @@ The REINFORCE estimator as data in, data out: returns, baselines, advantages and
 
 Every function takes numpy arrays of a padded batch, shape ``(n_episodes, max_len)`` with zeros past each episode's
 end, and the settings, and returns arrays. Nothing here knows about torch, SB3 or a model, so each step can be
-checked by hand (tests/test_returns.py) and a tool can try every setting on the same batch (sb3_reinforce.variance).
+checked by hand (tests/test_estimators.py) and a tool can try every setting on the same batch (sb3_reinforce.variance).
 :class:`~sb3_reinforce.REINFORCE` calls :func:`bootstrap_rewards`, :func:`advantages` and :func:`critic_targets`;
 docs/estimator.md explains what they estimate.
 

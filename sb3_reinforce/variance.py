@@ -155,7 +155,7 @@ def batch_gradients(model: REINFORCE, batches: list[EpisodeBatch]) -> dict[tuple
             model.policy.zero_grad()
             actions = batch.actions.long().flatten() if isinstance(model.action_space, spaces.Discrete) else batch.actions
             log_prob = model.policy.get_distribution(batch.observations).log_prob(actions)
-            # compute_losses' policy loss (tests/test_loss.py checks that the two agree)
+            # compute_losses' policy loss (tests/test_variance.py checks that the two agree)
             (-(th.as_tensor(weights, dtype=th.float32, device=model.device) * log_prob).sum() / len(batch.lengths)).backward()
             per_batch.append(actor_gradient(model.policy))
         grads[(return_type, baseline)] = np.stack(per_batch)
