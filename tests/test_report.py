@@ -67,7 +67,7 @@ def test_sample_efficiency_table_groups_settings(tmp_path):
     # An older file has no critic/gamma/normalize keys: it ran with the defaults, so it groups with seed 1's run
     runs = [
         dict(common, seed=0, steps_to_threshold=30_000, final_eval=-80.0),
-        dict(common, seed=1, steps_to_threshold=None, final_eval=-90.0, critic_batch_size=64, gamma=0.99),
+        dict(common, seed=1, steps_to_threshold=None, final_eval=-90.0, critic_batch_size=64, gamma=0.99, ent_coef=0.0),
         dict(
             common,
             seed=0,
@@ -77,6 +77,7 @@ def test_sample_efficiency_table_groups_settings(tmp_path):
             critic_learning_rate=3e-3,
             n_critic_updates=5,
             time_feature=True,
+            ent_coef=0.01,
         ),
     ]
     for number, run in enumerate(runs):
@@ -86,7 +87,7 @@ def test_sample_efficiency_table_groups_settings(tmp_path):
     assert len(rows) == 2
     # Median of 30k and "never" (the budget counts as infinite) is infinite: not reached
     assert rows[0][2] == "value" and rows[0][5:7] == ["2", "never (30 >300)"]
-    assert rows[1][2] == "value (critic lr 0.003, 5 critic passes, obs normalized, time feature)"
+    assert rows[1][2] == "value (critic lr 0.003, 5 critic passes, obs normalized, time feature, ent_coef 0.01)"
     assert rows[1][6] == "10,000 (10)"
 
 
