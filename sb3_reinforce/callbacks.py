@@ -14,7 +14,7 @@ early and the bar run past its total.
 - a call-counting callback (:func:`counts_calls`: ``EvalCallback`` and its subclasses such as rl_zoo3's
   ``TrialEvalCallback``, ``CheckpointCallback``, rl_zoo3's ``SaveVecNormalizeCallback``) is wrapped in
   :class:`EveryNumEnvsSteps`, which calls it once per ``num_envs`` env steps, as SB3's own algorithms do;
-- SB3's ``ProgressBarCallback`` is replaced by :class:`EnvStepProgressBarCallback`, which advances by the env steps
+- SB3's ``ProgressBarCallback`` is driven by :class:`EnvStepProgressBarCallback`, which advances it by the env steps
   taken, so the bar ends at ``num_timesteps``.
 
 Every other callback is called once per call, as before, whatever the number of envs that call stepped: a callback
@@ -106,28 +106,45 @@ class EveryNumEnvsSteps(BaseCallback):
         self.callback.update_locals(locals_)
 
 
-class EnvStepProgressBarCallback(ProgressBarCallback):
+class EnvStepProgressBarCallback(BaseCallback):
     """
-    SB3's :class:`~stable_baselines3.common.callbacks.ProgressBarCallback`, advanced by the env steps taken
+    Drives SB3's :class:`~stable_baselines3.common.callbacks.ProgressBarCallback` by the env steps taken
     (``model.num_timesteps``) instead of ``num_envs`` per call, so that the bar ends at ``num_timesteps``.
+
+    The bar itself stays the given callback's (``bar.pbar``): rl_zoo3's ExperimentManager keeps its
+    ProgressBarCallback and closes it itself after ``learn()`` (``callbacks[0].on_training_end()``), so that object
+    must be the one that opened the bar.
+
+    :param bar: The progress bar to drive (default: a new ``ProgressBarCallback``)
     """
 
+    def __init__(self, bar: ProgressBarCallback | None = None):
+        super().__init__()
+        self.bar = bar if bar is not None else ProgressBarCallback()
+        self._last_num_timesteps = 0
+
+    def _init_callback(self) -> None:
+        self.bar.init_callback(self.model)
+
     def _on_training_start(self) -> None:
-        super()._on_training_start()
+        self.bar.on_training_start(self.locals, self.globals)  # opens bar.pbar, sized by learn()'s total_timesteps
         self._last_num_timesteps = self.model.num_timesteps
 
     def _on_step(self) -> bool:
-        self.pbar.update(self.model.num_timesteps - self._last_num_timesteps)
+        self.bar.pbar.update(self.model.num_timesteps - self._last_num_timesteps)
         self._last_num_timesteps = self.model.num_timesteps
         return True
 
+    def _on_training_end(self) -> None:
+        self.bar.on_training_end()
+
 
 def _count_env_steps(callback: BaseCallback) -> BaseCallback:
-    """:return: ``callback`` with its call-counting callbacks wrapped and SB3's progress bar replaced (see module)"""
+    """:return: ``callback`` with its call-counting callbacks wrapped and SB3's progress bar driven by env steps"""
     if isinstance(callback, EveryNumEnvsSteps):
         return callback  # already counted in env steps
     if type(callback) is ProgressBarCallback:  # exactly SB3's: a subclass may count in its own way
-        return EnvStepProgressBarCallback()
+        return EnvStepProgressBarCallback(callback)
     if counts_calls(callback):
         return EveryNumEnvsSteps(callback)
     if isinstance(callback, CallbackList):
@@ -149,7 +166,7 @@ def count_env_steps(callback: MaybeCallback, progress_bar: bool = False) -> Mayb
     :param callback: The ``callback`` argument of ``learn()``: None, a callback, a list of callbacks or a function
     :param progress_bar: The ``progress_bar`` argument of ``learn()``: whether to add a progress bar
     :return: ``callback`` (never modified in place) with each callback of :func:`counts_calls` found in it or in its
-        CallbackLists wrapped in :class:`EveryNumEnvsSteps`, each SB3 ``ProgressBarCallback`` replaced by
+        CallbackLists wrapped in :class:`EveryNumEnvsSteps`, each SB3 ``ProgressBarCallback`` driven by
         :class:`EnvStepProgressBarCallback`, and one more of those if ``progress_bar``. Pass the result to SB3's
         ``_init_callback`` with ``progress_bar=False``.
     """

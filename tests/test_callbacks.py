@@ -250,7 +250,11 @@ def test_progress_bar_ends_at_num_timesteps(progress_bars, how):
     if how == "progress_bar=True":
         model.learn(2_000, progress_bar=True)
     else:  # rl_zoo3's ExperimentManager(show_progress=True)
-        model.learn(2_000, callback=[ProgressBarCallback()])
+        given = ProgressBarCallback()
+        model.learn(2_000, callback=[given])
+        # rl_zoo3 keeps its callback and closes the bar itself after learn(): the bar must be that callback's
+        assert given.pbar is progress_bars[0]
+        given.on_training_end()
     (bar,) = progress_bars
     assert bar.total == 2_000
     assert bar.n == model.num_timesteps
@@ -273,7 +277,7 @@ def test_count_env_steps_wraps_the_call_counting_callbacks_only():
     converted = count_env_steps(given)
     assert isinstance(converted, list)
     assert isinstance(converted[0], EveryNumEnvsSteps) and converted[0].callback is eval_callback
-    assert type(converted[1]) is EnvStepProgressBarCallback
+    assert type(converted[1]) is EnvStepProgressBarCallback and converted[1].bar is given[1]
     assert isinstance(converted[2], CallbackList) and converted[2] is not inner_list
     assert isinstance(converted[2].callbacks[0], EveryNumEnvsSteps) and converted[2].callbacks[0].callback is checkpoint
     assert converted[2].callbacks[1] is record
