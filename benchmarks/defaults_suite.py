@@ -98,18 +98,22 @@ def train_one(spec: dict) -> dict:
         model = {"ppo": PPO, "a2c": A2C}[spec["algo"]]("MlpPolicy", env, seed=seed)
 
     class Curve(BaseCallback):
-        """Evaluates every budget / n_evals env steps; the clock counts training only"""
+        """Evaluates at the start and every budget / n_evals env steps; the clock counts training only"""
 
         def __init__(self) -> None:
             super().__init__()
-            self.next_eval, self.evals, self.seconds, self.last = 0, [], 0.0, time.perf_counter()
+            self.next_eval, self.evals, self.seconds, self.last = 0, [], 0.0, 0.0
 
         def _evaluate(self, n_episodes: int) -> float:
             self.seconds += time.perf_counter() - self.last
             mean, _ = evaluate_policy(self.model, eval_env, n_episodes, deterministic=True)
-            self.evals.append((self.num_timesteps, round(self.seconds, 3), float(mean)))
+            self.evals.append((self.model.num_timesteps, round(self.seconds, 3), float(mean)))
             self.last = time.perf_counter()
             return float(mean)
+
+        def _on_training_start(self) -> None:
+            self.last, self.next_eval = time.perf_counter(), budget // spec["n_evals"]
+            self._evaluate(5)  # the initial policy
 
         def _on_step(self) -> bool:
             if self.num_timesteps >= self.next_eval:
@@ -118,10 +122,6 @@ def train_one(spec: dict) -> dict:
             return True
 
     curve = Curve()
-    curve.init_callback(model)
-    curve.num_timesteps = 0
-    curve._evaluate(5)  # the initial policy
-    curve.next_eval = budget // spec["n_evals"]
     model.learn(budget, callback=curve)
     final = curve._evaluate(spec["final_episodes"])
     return {**spec, "final_eval": final, "num_timesteps": model.num_timesteps, "train_seconds": curve.seconds,

@@ -158,7 +158,7 @@ def train_one(spec: dict) -> dict:
         critic_learning_rate=spec["critic_learning_rate"],
         n_critic_updates=spec["n_critic_updates"],
         gamma=spec["gamma"],
-        ent_coef=spec.get("ent_coef", 0.0),
+        ent_coef=spec["ent_coef"],
         seed=seed,
         policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64])),
     )
