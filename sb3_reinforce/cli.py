@@ -7,6 +7,7 @@ Each subcommand needs an extra (``train``: zoo; ``compare``, ``variance``: compa
 one line that names the extra to install, before any work; ``--help`` works without.
 """
 
+import argparse
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -61,7 +62,13 @@ class TrainArgs:
     it). Each flag that is set overrides one value of the entry."""
 
     env: str = "CartPole-v1"
-    """Gymnasium env id"""
+    """Gymnasium env id; an env of your own package needs --gym-packages"""
+    gym_packages: list[str] = field(default_factory=list)
+    """Python modules to import before the env is made, so that they register their envs with gymnasium (as rl_zoo3's
+    --gym-packages)"""
+    env_kwargs: list[str] = field(default_factory=list)
+    """Keyword arguments of the env's constructor, as rl_zoo3 spells them: KEY:VALUE, where VALUE is a Python expression
+    (length:10 slippery:False name:"'maze'"); saved with the run, so enjoy and the evaluation build the same env"""
     config: str | None = None
     """Hyperparameter file in rl_zoo3's format (default: the packaged zoo_configs/reinforce.yml)"""
     total_timesteps: int | None = None
@@ -105,6 +112,61 @@ def _overrides(args: TrainArgs) -> dict[str, Any]:
     return overrides
 
 
+def parse_env_kwargs(items: list[str]) -> dict[str, Any]:
+    """
+    ``--env-kwargs``, read as rl_zoo3's ``StoreDict`` reads it: ``KEY:VALUE``, where ``VALUE`` (everything after the
+    first ``:``) is evaluated as a Python expression.
+
+    :param items: The ``KEY:VALUE`` strings
+    :return: The keyword arguments
+    :raises ValueError: An item without ``:``, a key that is not a Python name, or a value that is not an expression,
+        named with the item
+    """
+    env_kwargs: dict[str, Any] = {}
+    for item in items:
+        key, colon, value = item.partition(":")
+        if not colon or not key.isidentifier():
+            raise ValueError(f"--env-kwargs: {item!r} is not KEY:VALUE with KEY a Python name (e.g. length:10)")
+        try:
+            env_kwargs[key] = eval(value, {})  # rl_zoo3's StoreDict evaluates the value the same way
+        except Exception as error:
+            raise ValueError(
+                f"--env-kwargs: the value of {item!r} is not a Python expression ({type(error).__name__}: {error}); "
+                f"quote a string twice, e.g. {key}:\"'text'\""
+            ) from None
+    return env_kwargs
+
+
+def check_env_id(env_id: str, gym_packages: list[str]) -> None:
+    """
+    Import ``gym_packages`` (each registers its envs with gymnasium when imported), then check that gymnasium knows
+    ``env_id``, before any training.
+
+    :param env_id: The env id
+    :param gym_packages: Modules to import
+    :raises ValueError: A module that does not import, or an id gymnasium does not know (in one line that names the
+        imported packages and how to add one)
+    """
+    import difflib
+    import importlib
+
+    import gymnasium as gym
+
+    for module in gym_packages:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise ValueError(f"--gym-packages: cannot import {module!r} ({error})") from None
+    if env_id not in gym.registry:
+        close = difflib.get_close_matches(env_id, list(gym.registry), n=1)
+        imported = ", ".join(["gymnasium", *gym_packages])
+        raise ValueError(
+            f"unknown env id {env_id!r} (registered after importing {imported})"
+            + (f"; did you mean {close[0]!r}?" if close else "")
+            + "; an env of your own package: add --gym-packages MODULE, the module whose import registers it"
+        )
+
+
 def evaluate_run(run_dir: str | Path, env_id: str, n_episodes: int, seed: int) -> tuple[float, float]:
     """
     Load a saved run and evaluate its deterministic policy, on an env built as rl_zoo3's ``enjoy`` builds it from
@@ -118,20 +180,22 @@ def evaluate_run(run_dir: str | Path, env_id: str, n_episodes: int, seed: int) -
     :return: Mean and std of the episode returns (the env's own rewards: VecNormalize does not scale them here)
     """
     import yaml
+    from huggingface_sb3 import EnvironmentName
     from rl_zoo3.utils import create_test_env, get_saved_hyperparams
     from stable_baselines3.common.evaluation import evaluate_policy
 
     run_dir = Path(run_dir)
-    hyperparams, stats_path = get_saved_hyperparams(str(run_dir / env_id), norm_reward=False, test_mode=True)
+    name = EnvironmentName(env_id)  # rl_zoo3's file names: my_pkg/MyEnv-v0 is saved as my_pkg-MyEnv-v0
+    hyperparams, stats_path = get_saved_hyperparams(str(run_dir / name), norm_reward=False, test_mode=True)
     env_kwargs = hyperparams.pop("env_kwargs", None) or {}
-    args_file = run_dir / env_id / "args.yml"
+    args_file = run_dir / name / "args.yml"
     if args_file.is_file():  # the command line's env_kwargs, which rl_zoo3 saves beside the config
         env_kwargs.update(yaml.load(args_file.read_text(), Loader=yaml.UnsafeLoader).get("env_kwargs") or {})
     env = create_test_env(
         env_id, n_envs=1, stats_path=stats_path, seed=seed, should_render=False, hyperparams=hyperparams,
         env_kwargs=env_kwargs,
     )  # fmt: skip
-    model = REINFORCE.load(run_dir / f"{env_id}.zip", env=env)
+    model = REINFORCE.load(run_dir / f"{name}.zip", env=env)
     mean_reward, std_reward = evaluate_policy(model, env, n_eval_episodes=n_episodes, deterministic=True)
     return float(mean_reward), float(std_reward)  # type: ignore[arg-type]  # not return_episode_rewards: floats
 
@@ -149,6 +213,11 @@ def train(args: TrainArgs) -> tuple[float, float]:
     from sb3_reinforce.zoo import ALGO, ZooConfigError, check_hyperparams, default_config, experiment_manager, find_entry
 
     th.set_num_threads(args.torch_threads)
+    try:
+        check_env_id(args.env, args.gym_packages)
+        env_kwargs = parse_env_kwargs(args.env_kwargs)
+    except ValueError as error:
+        raise SystemExit(f"sb3-reinforce train: error: {error}") from error
     config = args.config or str(default_config())
     try:
         found = find_entry(ALGO, args.env, config=config)
@@ -176,6 +245,8 @@ def train(args: TrainArgs) -> tuple[float, float]:
         log_folder=args.log_folder,
         n_timesteps=args.total_timesteps or 0,  # 0: the entry's n_timesteps
         hyperparams=overrides,
+        env_kwargs=env_kwargs,
+        args=argparse.Namespace(gym_packages=args.gym_packages),  # saved in args.yml with the run
         verbose=args.verbose,
         show_progress=args.progress_bar,
     )
@@ -193,7 +264,9 @@ def train(args: TrainArgs) -> tuple[float, float]:
         f"REINFORCE on {args.env}: {model.num_timesteps} steps in {train_seconds:.1f} s "
         f"({model.num_timesteps / train_seconds:.0f} steps/s), {model._n_updates} updates\n"
         f"deterministic eval over {args.eval_episodes} episodes: {mean_reward:.1f} +/- {std_reward:.1f}\n"
-        f"saved to {exp.save_path} (load it with: sb3-reinforce-zoo enjoy --env {args.env} -f {args.log_folder})"
+        f"saved to {exp.save_path} (load it with: sb3-reinforce-zoo enjoy --env {args.env} -f {args.log_folder}"
+        + "".join(f" --gym-packages {module}" for module in args.gym_packages)
+        + ")"
     )
     return mean_reward, std_reward
 

@@ -117,3 +117,88 @@ def test_the_zoo_command_without_the_zoo_extra_names_it(monkeypatch):
     assert exc_info.value.code == (
         "sb3-reinforce-zoo enjoy needs the zoo extra (optuna not installed): pip install 'sb3-reinforce[zoo]'"
     )
+
+
+# A user's own env package: registering its env on import, as gymnasium's docs show
+MY_ENV_PACKAGE = '''
+import gymnasium as gym
+import numpy as np
+
+
+class Corridor(gym.Env):
+    """Walk right to the end of a corridor of `length` cells: -1 per step, the episode ends at the last cell."""
+
+    def __init__(self, length=5):
+        self.length = length
+        self.observation_space = gym.spaces.Box(0.0, 1.0, (1,), np.float32)
+        self.action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.position = 0
+        return np.array([0.0], np.float32), {}
+
+    def step(self, action):
+        self.position = max(0, self.position + (1 if action == 1 else -1))
+        done = self.position == self.length - 1
+        return np.array([self.position / self.length], np.float32), -1.0, done, False, {}
+
+
+gym.register("my_corridor/Corridor-v0", entry_point=Corridor, max_episode_steps=50)
+'''
+
+
+@pytest.fixture
+def my_env_package(tmp_path, monkeypatch):
+    package = tmp_path / "src" / "my_corridor"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(MY_ENV_PACKAGE)
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+    yield "my_corridor"
+    import gymnasium as gym
+
+    gym.registry.pop("my_corridor/Corridor-v0", None)
+    sys.modules.pop("my_corridor", None)
+
+
+def test_train_runs_a_users_own_env_with_its_kwargs(my_env_package, tmp_path, capsys):
+    main(
+        [
+            "train", "--env", "my_corridor/Corridor-v0", "--gym-packages", my_env_package, "--env-kwargs", "length:3",
+            "--total-timesteps", "3000", "--n-envs", "2", "--eval-episodes", "5", "--log-folder", str(tmp_path / "logs"),
+            "--no-progress-bar",
+        ]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "No entry for my_corridor/Corridor-v0" in out and "--gym-packages my_corridor" in out
+    # With length 3 the shortest episode is 2 steps (-2), and REINFORCE finds it in 3000 steps; with the default
+    # length 5 no policy could score above -4, so the kwargs reached the env
+    assert "deterministic eval over 5 episodes: -2.0 +/- 0.0" in out
+    run_dir = tmp_path / "logs" / "reinforce" / "my_corridor-Corridor-v0_1"
+    saved = yaml.load((run_dir / "my_corridor-Corridor-v0" / "args.yml").read_text(), Loader=yaml.UnsafeLoader)
+    assert saved["env_kwargs"] == {"length": 3} and saved["gym_packages"] == ["my_corridor"]
+
+
+def test_an_env_id_gymnasium_does_not_know_fails_in_one_line_naming_the_imported_packages(my_env_package, tmp_path):
+    with pytest.raises(SystemExit) as raised:
+        main(["train", "--env", "my_corridor/Corridor-v9", "--gym-packages", my_env_package, "--log-folder", str(tmp_path)])
+    message = str(raised.value)
+    assert "\n" not in message and "unknown env id 'my_corridor/Corridor-v9'" in message
+    assert "registered after importing gymnasium, my_corridor" in message
+    assert "did you mean 'my_corridor/Corridor-v0'" in message
+    assert "add --gym-packages MODULE" in message
+    assert not (tmp_path / "reinforce").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--gym-packages", "no_such_package_here"], "--gym-packages: cannot import 'no_such_package_here'"),
+        (["--env-kwargs", "length3"], "--env-kwargs: 'length3' is not KEY:VALUE"),
+        (["--env-kwargs", "name:maze"], "--env-kwargs: the value of 'name:maze' is not a Python expression"),
+    ],
+)
+def test_bad_env_flags_fail_before_training(argv, expected, tmp_path):
+    with pytest.raises(SystemExit, match=expected):
+        main(["train", "--env", "CartPole-v1", "--log-folder", str(tmp_path), *argv])
+    assert not (tmp_path / "reinforce").exists()
