@@ -20,7 +20,7 @@ from sb3_reinforce.callbacks import count_env_steps
 from sb3_reinforce.checks import check_finite_step, check_number, check_positive_int, check_spaces, warn_if_no_time_limit
 from sb3_reinforce.estimators import advantages, bootstrap_rewards, check_settings, critic_targets, pad_episodes
 from sb3_reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
-from sb3_reinforce.vec_env import StepAllEnvs, StepNeededEnvs, subset_step_unsupported
+from sb3_reinforce.vec_env import StepAllEnvs, StepNeededEnvs, SubsetVecEnv, subset_step_unsupported
 
 SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
 
@@ -76,6 +76,12 @@ class REINFORCE(OnPolicyAlgorithm):
     (``baseline``), times gamma^t if ``discount_steps``, then standardized over the batch's steps if
     ``normalize_advantage`` (:mod:`sb3_reinforce.estimators`). With ``baseline="value"`` the critic is a separate
     regression with its own optimizer, fitted after the policy step.
+
+    Evaluate on an env of its own, never on the training env (``model.get_env()``): ``evaluate_policy`` resets and
+    steps the env it is given, and a later ``learn(..., reset_num_timesteps=False)`` would continue from observations
+    the envs no longer hold, splicing two episodes into one. With a Subset VecEnv (:mod:`sb3_reinforce.vec_env`),
+    which counts its resets and steps, ``learn()`` detects it: it warns, drops the unfinished batch and resets the
+    envs. Other VecEnvs keep no such count, so the splice would go unnoticed.
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy)
     :param env: The environment to learn from (if registered in Gym, can be str). Its episodes must end: wrap
@@ -247,6 +253,8 @@ class REINFORCE(OnPolicyAlgorithm):
         self._maybe_recommend_cpu()
         self._n_discarded_steps = 0
         self._batch_progress: BatchProgress | None = None
+        # SubsetVecEnv.n_calls when the last learn() returned: a different count means someone else used the envs
+        self._env_calls_at_return: int | None = None
 
     def _drop_unused_parent_settings(self) -> None:
         """
@@ -275,7 +283,7 @@ class REINFORCE(OnPolicyAlgorithm):
 
     def _excluded_save_params(self) -> list[str]:
         # An unfinished batch lives in the rollout buffer, which is not saved either; a loaded model starts afresh
-        return [*super()._excluded_save_params(), "_batch_progress", "_env_stepper"]
+        return [*super()._excluded_save_params(), "_batch_progress", "_env_stepper", "_env_calls_at_return"]
 
     def _setup_learn(
         self,
@@ -285,6 +293,8 @@ class REINFORCE(OnPolicyAlgorithm):
         tb_log_name: str = "run",
         progress_bar: bool = False,
     ) -> tuple[int, BaseCallback]:
+        if not reset_num_timesteps and self._last_obs is not None and self._envs_used_outside_learn():
+            self._last_obs = None  # type: ignore[assignment]  # the parent resets the envs
         if reset_num_timesteps or self._last_obs is None:
             # The parent resets the envs: a batch left unfinished by the last learn() call cannot continue
             self._batch_progress = None
@@ -294,6 +304,36 @@ class REINFORCE(OnPolicyAlgorithm):
         assert self.env is not None
         self._env_stepper = self._choose_env_stepper(self.env)
         return total_timesteps, callback
+
+    def _subset_env_calls(self) -> int | None:
+        """:return: The resets and steps the training env has made, if it counts them (a Subset VecEnv), else None"""
+        base = None if self.env is None else self.env.unwrapped
+        return base.n_calls if isinstance(base, SubsetVecEnv) else None
+
+    def _envs_used_outside_learn(self) -> bool:
+        """
+        Whether the training env was reset or stepped since the last ``learn()`` returned (``evaluate_policy`` on
+        ``model.get_env()``, say); if so, warn that the envs are reset and an unfinished batch is dropped.
+        """
+        n_calls = self._subset_env_calls()
+        if n_calls is None or self._env_calls_at_return is None or n_calls == self._env_calls_at_return:
+            return False
+        progress = self._batch_progress
+        dropped = (
+            f"The unfinished batch ({progress.n_finished} of {self.n_episodes} episodes ended, {progress.n_env_steps} "
+            "env steps) is dropped and the envs are reset"
+            if progress is not None
+            else "The envs are reset"
+        )
+        warnings.warn(
+            f"The training env was reset or stepped {n_calls - self._env_calls_at_return} times outside learn() since "
+            "the last call (evaluate_policy(model, model.get_env()), for example), so its envs no longer hold the "
+            f"observations REINFORCE saw last. {dropped}, so that no episode is spliced from two. Evaluate on an env "
+            "of its own.",
+            UserWarning,
+            stacklevel=5,  # the caller of learn()
+        )
+        return True
 
     def _init_callback(self, callback: MaybeCallback, progress_bar: bool = False) -> BaseCallback:
         """
@@ -639,6 +679,7 @@ class REINFORCE(OnPolicyAlgorithm):
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
         )
+        self._env_calls_at_return = self._subset_env_calls()
         progress = self._batch_progress
         if progress is not None:
             # The budget (or a callback) ended collection mid-batch: say so in the log, which SB3 would only write

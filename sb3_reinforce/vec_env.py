@@ -293,16 +293,23 @@ def subset_step_unsupported(env: VecEnv) -> str | None:
 
 class SubsetVecEnv(VecEnv):
     """
-    What :class:`SubsetDummyVecEnv` and :class:`SubsetSubprocVecEnv` add to their SB3 parents: :meth:`step_subset`.
-    Outside a subset step they are their parents, unchanged.
+    What :class:`SubsetDummyVecEnv` and :class:`SubsetSubprocVecEnv` add to their SB3 parents: :meth:`step_subset`,
+    and :attr:`n_calls`, a count of their resets and steps. Outside a subset step they behave as their parents.
     """
 
     # Indices of the envs the current step applies to; None for all (the parent's behaviour)
     _subset: np.ndarray | None = None
+    #: Resets and steps (whole or subset) so far, whoever made them: an algorithm that remembers the count after its
+    #: own last call can tell that someone else (``evaluate_policy`` on the training env) moved the envs since.
+    n_calls: int = 0
 
     def __init__(self, *args: Any, **kwargs: Any):
         check_sb3_version()
         super().__init__(*args, **kwargs)
+
+    def reset(self) -> VecEnvObs:
+        self.n_calls += 1
+        return super().reset()  # type: ignore[safe-super]  # the DummyVecEnv's or SubprocVecEnv's, next in the MRO
 
     def step_subset(self, indices: np.ndarray | list[int], actions: np.ndarray, *, env: VecEnv) -> VecEnvStepReturn:
         """
@@ -381,6 +388,7 @@ class SubsetDummyVecEnv(SubsetVecEnv, DummyVecEnv):
     """
 
     def step_wait(self) -> VecEnvStepReturn:
+        self.n_calls += 1
         if self._subset is None:
             return super().step_wait()
         return _dummy_step_wait_subset(self, self._subset)
@@ -403,6 +411,7 @@ class SubsetSubprocVecEnv(SubsetVecEnv, SubprocVecEnv):
         _subproc_step_async_subset(self, self._subset, actions)
 
     def step_wait(self) -> VecEnvStepReturn:
+        self.n_calls += 1
         if self._subset is None:
             return super().step_wait()
         return _subproc_step_wait_subset(self, self._subset)

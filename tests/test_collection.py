@@ -215,3 +215,41 @@ def test_learning_after_a_callback_stop_uses_complete_episodes(stop_at):
         assert batch.lengths.tolist() == [3], f"episode {episode} stored as {obs.tolist()}"
         np.testing.assert_array_equal(obs[:, 1:], [[episode, 0], [episode, 1], [episode, 2]])
         np.testing.assert_array_equal(batch.rewards[0], 10 * episode + np.arange(3))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The training env used outside learn(): evaluate_policy(model, model.get_env()) between two learn() calls
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_envs_used_outside_learn_drop_the_unfinished_batch_instead_of_splicing_episodes():
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    # Episodes of 30 steps, 2 envs, N = 2; observation [tag, k, t] names episode k's step t
+    env = SubsetDummyVecEnv([lambda: ScriptedEnv([30], tag=0), lambda: ScriptedEnv([30], tag=1)])
+    model = quiet(lambda: REINFORCE("MlpPolicy", env, n_episodes=2, seed=0, baseline="none"))
+    with pytest.warns(UserWarning, match="without a single update"):
+        model.learn(20)  # each env 10 steps into episode 0: the batch is unfinished
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # evaluate_policy's own warning about Monitor
+        evaluate_policy(model, model.get_env(), n_eval_episodes=2)  # resets the envs: their episode 0 is gone
+    recorder = RecordBatches()
+    with pytest.warns(UserWarning, match=r"reset or stepped \d+ times outside learn\(\).*The unfinished batch \(0 of 2"):
+        model.learn(60, callback=recorder, reset_num_timesteps=False)
+    assert model._n_updates == 1 and len(recorder.batches) == 1
+    obs = recorder.batches[0].observations.numpy()
+    # Two whole episodes begun after the reset: one episode index each and steps 0..29, none spliced from two
+    for episode in np.split(obs, np.cumsum(recorder.batches[0].lengths.tolist())[:-1]):
+        assert len(set(episode[:, 1].tolist())) == 1 and episode[:, 2].tolist() == list(range(30))
+
+
+def test_learn_continues_without_a_warning_when_nobody_used_the_envs_in_between():
+    env = SubsetDummyVecEnv([lambda: ScriptedEnv([30], tag=0), lambda: ScriptedEnv([30], tag=1)])
+    model = quiet(lambda: REINFORCE("MlpPolicy", env, n_episodes=2, seed=0, baseline="none"))
+    with pytest.warns(UserWarning, match="without a single update"):
+        model.learn(20)
+    model.get_env().get_attr("t")  # reading the envs does not move them
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.learn(40, reset_num_timesteps=False)
+    assert model._n_updates == 1 and [ep.length for ep in model.rollout_buffer.episodes] == [30, 30]

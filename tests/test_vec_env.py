@@ -67,6 +67,21 @@ def test_only_the_named_envs_step(vec_env_cls):
     np.testing.assert_array_equal(obs_all, [[0, 0, 1], [1, 0, 1]])
 
 
+@pytest.mark.parametrize("vec_env_cls", [SubsetDummyVecEnv, SUBPROC])
+def test_every_reset_and_step_is_counted_through_the_wrappers(vec_env_cls):
+    # REINFORCE compares the count with the one at the end of learn() to see that someone else moved the envs
+    env = VecNormalize(vec_env_cls(ENV_FNS))
+    try:
+        assert env.unwrapped.n_calls == 0
+        run_pattern(env)  # one reset, six subset steps
+        assert env.unwrapped.n_calls == 7
+        env.step(np.zeros(2, dtype=np.int64))
+        env.get_attr("t")  # reading does not count
+        assert env.unwrapped.n_calls == 8
+    finally:
+        env.close()
+
+
 @pytest.mark.slow  # worker processes
 def test_subproc_and_dummy_agree():
     dummy, subproc = SubsetDummyVecEnv(ENV_FNS), SubsetSubprocVecEnv(ENV_FNS)
