@@ -3,9 +3,12 @@ How often a uniformly random policy reaches the goal before the time limit: how 
 can carry a signal on a sparse-reward env (docs/benchmarks.md, "Seeds that stall").
 
     python benchmarks/random_policy.py --env Acrobot-v1 --episodes 100
+    python benchmarks/random_policy.py --env my_pkg/MyEnv-v0 --gym-packages my_pkg     # your own env
 """
 
-from dataclasses import dataclass
+import importlib
+
+from dataclasses import dataclass, field
 
 import gymnasium as gym
 import numpy as np
@@ -16,6 +19,8 @@ import tyro
 class Args:
     env: str = "Acrobot-v1"
     """Gymnasium env id (its episodes must end by termination to count as reaching the goal)"""
+    gym_packages: list[str] = field(default_factory=list)
+    """Modules to import first, so that they register their envs (as sb3-reinforce train's --gym-packages)"""
     episodes: int = 100
     """Episodes, env seeds 0 to episodes - 1"""
     n_episodes: int = 8
@@ -25,6 +30,8 @@ class Args:
 
 
 def main(args: Args) -> None:
+    for module in args.gym_packages:
+        importlib.import_module(module)
     env = gym.make(args.env)
     rng = np.random.default_rng(args.seed)
     terminated = 0
