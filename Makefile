@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast demo compare variance lint type format bench docs docs-tables docs-check clean
+.PHONY: install test test-fast demo compare variance lint type format bench report docs docs-tables docs-check clean
 
 # torch==2.13.0 first: on the project's machines it resolves to the CPU build already on disk; a plain
 # `torch` requirement would pull a multi-GB CUDA build. The project's range (<2.14) then keeps it.
@@ -52,6 +52,12 @@ bench: install
 # The API docs and the guides, warnings as errors: docs/_build/html/index.html
 docs: install
 	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
+# Every published result on report seeds (benchmarks/report.py: resumable, a run whose files exist is skipped; many
+# hours on 2 cores), then the tables re-rendered from the result files
+report: install
+	$(PY) benchmarks/report.py --workers 2
+	$(PY) docs/tables.py
 
 # Every results table in README.md and docs/ is rendered from the committed result files (docs/tables.py)
 docs-tables: install
