@@ -1,11 +1,14 @@
 """The observation and action spaces REINFORCE supports, with every baseline and return type, and those it refuses."""
 
+import re
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium import spaces
 from gymnasium.wrappers import TimeLimit
-from stable_baselines3.common.envs import FakeImageEnv, IdentityEnvMultiBinary, IdentityEnvMultiDiscrete
+from stable_baselines3.common.envs import FakeImageEnv, IdentityEnv, IdentityEnvMultiBinary, IdentityEnvMultiDiscrete
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
@@ -180,3 +183,65 @@ def test_unsupported_space_raises_at_construction(env_class, text):
         REINFORCE("MlpPolicy", TimeLimit(env_class(), max_episode_steps=5))
     assert text in str(error.value)
     assert "REINFORCE supports" in str(error.value)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The spaces table of docs/algorithm.md ("Can I use?"), cell by cell
+# ---------------------------------------------------------------------------------------------------
+
+ALGORITHM = Path(__file__).resolve().parents[1] / "docs" / "algorithm.md"
+
+
+def spaces_table() -> dict[tuple[str, str], bool]:
+    """:return: docs/algorithm.md's spaces table: (space, "Action" or "Observation") -> whether it says supported"""
+    section = ALGORITHM.read_text().split("\n## Can I use?\n", 1)[1].split("\n## ", 1)[0]
+    lines = [line.strip().strip("|") for line in section.splitlines() if line.startswith("|")]
+    rows = [[cell.strip() for cell in line.split("|")] for line in lines]
+    assert rows[0] == ["Space", "Action", "Observation"], rows[0]
+    table = {}
+    for space, *cells in rows[2:]:  # rows[1] is the |---| line
+        for column, cell in zip(rows[0][1:], cells, strict=True):
+            assert cell in ("✔️", "❌"), f"{space}/{column}: {cell!r}"
+            table[space, column] = cell == "✔️"
+    return table
+
+
+# An env for each cell: (env factory, policy). Actions ride on Box observations, observations on Discrete actions
+# (Dict observations on SimpleMultiObsEnv's); the test checks each env has the space its cell names.
+CELL_ENVS = {
+    ("Discrete", "Action"): (ENVS["Discrete"][0], "MlpPolicy"),  # CartPole-v1
+    ("Box", "Action"): (ENVS["Box"][0], "MlpPolicy"),  # Pendulum-v1
+    ("MultiDiscrete", "Action"): (ENVS["MultiDiscrete"][0], "MlpPolicy"),
+    ("MultiBinary", "Action"): (ENVS["MultiBinary"][0], "MlpPolicy"),
+    ("Dict", "Action"): (lambda: ActionShapeEnv(spaces.Dict({"a": spaces.Discrete(2), "b": spaces.Discrete(3)})), "MlpPolicy"),
+    ("Discrete", "Observation"): (lambda: TimeLimit(IdentityEnv(dim=3), max_episode_steps=20), "MlpPolicy"),
+    ("Box", "Observation"): (ENVS["Discrete"][0], "MlpPolicy"),  # CartPole-v1
+    ("MultiDiscrete", "Observation"): (ENVS["MultiDiscrete"][0], "MlpPolicy"),
+    ("MultiBinary", "Observation"): (ENVS["MultiBinary"][0], "MlpPolicy"),
+    ("Dict", "Observation"): (dict_env, "MultiInputPolicy"),
+}
+SPACES_TABLE = spaces_table()
+
+
+def test_spaces_table_has_every_cell():
+    # Every space the issue names, for actions and for observations, and an env here for each cell
+    assert set(SPACES_TABLE) == set(CELL_ENVS)
+
+
+@pytest.mark.parametrize("space, column", list(SPACES_TABLE))
+def test_spaces_table_cell_is_true(space, column):
+    make_env, policy = CELL_ENVS[space, column]
+    env = make_env()
+    assert type(env.action_space if column == "Action" else env.observation_space).__name__ == space
+    if SPACES_TABLE[space, column]:
+        model = REINFORCE(policy, env, n_episodes=2, seed=0)
+        before = snapshot(model)
+        model.learn(300)
+        assert model._n_updates >= 1
+        assert_trained(before, snapshot(model), model.baseline)
+    else:
+        with pytest.raises(ValueError, match=f"REINFORCE supports {column.lower()} spaces") as error:
+            REINFORCE(policy, env)
+        # The error the page quotes is the one raised, up to the space it elides
+        quoted = re.search(r"`ValueError: (.*?)" + space + r"\(\.\.\.\)`", ALGORITHM.read_text())
+        assert quoted is not None and str(error.value).startswith(quoted.group(1) + space + "(")
