@@ -7,7 +7,6 @@ can carry a signal on a sparse-reward env (docs/benchmarks.md, "Seeds that stall
 """
 
 import importlib
-
 from dataclasses import dataclass, field
 
 import gymnasium as gym
