@@ -5,7 +5,10 @@ The optional extras of sb3-reinforce, and the one-line error of a command whose 
 line). The tools need an extra (see ``[project.optional-dependencies]`` in pyproject.toml):
 
 - ``zoo``: ``sb3-reinforce train``, ``sb3-reinforce-zoo`` and :mod:`sb3_reinforce.zoo` (rl_zoo3 and what it needs);
-- ``compare``: ``sb3-reinforce compare`` and ``sb3-reinforce variance`` (the zoo, and matplotlib for the plots).
+- ``distributed``: ``sb3-reinforce-zoo train --storage postgresql://...`` (the zoo, and psycopg, the PostgreSQL driver
+  of a study that workers on several machines share: docs/scale.md);
+- ``compare``: ``sb3-reinforce compare`` and ``sb3-reinforce variance`` (the zoo, and matplotlib for the plots);
+- ``recurrent``: the LSTM policies (``"MlpLstmPolicy"``, ...: sb3-contrib's, :mod:`sb3_reinforce.recurrent`).
 
 This module imports nothing: a command checks its extra before it imports the tool, and a user without the extra
 reads what to install instead of a traceback.
@@ -18,6 +21,8 @@ import importlib.util
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "zoo": ("rl_zoo3", "optuna", "sb3_contrib", "pandas", "requests", "yaml", "tqdm", "rich"),
     "compare": ("rl_zoo3", "optuna", "sb3_contrib", "pandas", "requests", "yaml", "tqdm", "rich", "matplotlib"),
+    "distributed": ("rl_zoo3", "optuna", "sb3_contrib", "pandas", "requests", "yaml", "tqdm", "rich", "psycopg"),
+    "recurrent": ("sb3_contrib",),
 }
 
 

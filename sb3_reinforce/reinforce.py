@@ -7,6 +7,7 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.distributions import Distribution as SB3Distribution
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule, TensorDict
@@ -20,6 +21,17 @@ from sb3_reinforce.callbacks import count_env_steps
 from sb3_reinforce.checks import check_finite_step, check_number, check_positive_int, check_spaces, warn_if_no_time_limit
 from sb3_reinforce.estimators import advantages, bootstrap_rewards, check_settings, critic_targets, pad_episodes
 from sb3_reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
+from sb3_reinforce.recurrent import (
+    RECURRENT_POLICIES,
+    LSTMStates,
+    episode_chunks,
+    is_recurrent,
+    recurrent_policy_class,
+    select_episodes,
+    unrolled_log_prob,
+    unrolled_values,
+    zero_states,
+)
 from sb3_reinforce.vec_env import StepAllEnvs, StepNeededEnvs, SubsetVecEnv, subset_step_unsupported
 
 SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
@@ -139,6 +151,12 @@ class REINFORCE(OnPolicyAlgorithm):
     }
     rollout_buffer: EpisodeRolloutBuffer  # type: ignore[assignment]
 
+    def _get_policy_from_name(self, policy_name: str) -> type[BasePolicy]:
+        # The LSTM policies are sb3-contrib's (the recurrent extra): imported only when asked for
+        if policy_name in RECURRENT_POLICIES:
+            return recurrent_policy_class(policy_name)
+        return super()._get_policy_from_name(policy_name)
+
     def __init__(
         self,
         policy: str | type[MlpPolicy],
@@ -255,6 +273,8 @@ class REINFORCE(OnPolicyAlgorithm):
         self._batch_progress: BatchProgress | None = None
         # SubsetVecEnv.n_calls when the last learn() returned: a different count means someone else used the envs
         self._env_calls_at_return: int | None = None
+        # A recurrent policy's actor LSTM state in each env, carried from step to step during collection
+        self._lstm_states: LSTMStates | None = None
 
     def _drop_unused_parent_settings(self) -> None:
         """
@@ -271,6 +291,10 @@ class REINFORCE(OnPolicyAlgorithm):
         """:return: The value network's own parameters; a features extractor shared with the actor is the actor's"""
         policy = self.policy
         params = [*policy.mlp_extractor.value_net.parameters(), *policy.value_net.parameters()]
+        for name in ("lstm_critic", "critic"):  # a recurrent policy's critic LSTM, or its linear layer without one
+            module = getattr(policy, name, None)
+            if isinstance(module, th.nn.Module):
+                params += list(module.parameters())
         if not policy.share_features_extractor:
             params += list(policy.vf_features_extractor.parameters())
         return params
@@ -283,7 +307,7 @@ class REINFORCE(OnPolicyAlgorithm):
 
     def _excluded_save_params(self) -> list[str]:
         # An unfinished batch lives in the rollout buffer, which is not saved either; a loaded model starts afresh
-        return [*super()._excluded_save_params(), "_batch_progress", "_env_stepper", "_env_calls_at_return"]
+        return [*super()._excluded_save_params(), "_batch_progress", "_env_stepper", "_env_calls_at_return", "_lstm_states"]
 
     def _setup_learn(
         self,
@@ -298,10 +322,14 @@ class REINFORCE(OnPolicyAlgorithm):
         if reset_num_timesteps or self._last_obs is None:
             # The parent resets the envs: a batch left unfinished by the last learn() call cannot continue
             self._batch_progress = None
+            self._lstm_states = None
         total_timesteps, callback = super()._setup_learn(
             total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
         )
         assert self.env is not None
+        if is_recurrent(self.policy) and self._lstm_states is None:
+            # Every env starts an episode after the reset, which zeroes its state anyway
+            self._lstm_states = zero_states(self.policy.lstm_actor, self.env.num_envs, self.device)  # type: ignore[arg-type]
         self._env_stepper = self._choose_env_stepper(self.env)
         return total_timesteps, callback
 
@@ -459,7 +487,13 @@ class REINFORCE(OnPolicyAlgorithm):
             with th.inference_mode(), _distribution_validation(False):
                 # Convert to pytorch tensor or to TensorDict
                 obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
-                actions = self.policy.get_distribution(obs_tensor).get_actions().cpu().numpy()
+                distribution: SB3Distribution
+                if self._lstm_states is None:
+                    distribution = self.policy.get_distribution(obs_tensor)
+                else:
+                    # REINFORCE: the LSTM state is zeroed at an episode's start, and advances only in the envs stepped
+                    distribution = self._recurrent_step(obs_tensor, stepped)
+                actions = distribution.get_actions().cpu().numpy()
             # Reshape to the action space's shape, as policy.forward does (e.g. Box actions of shape (2, 2))
             actions = actions.reshape((-1, *self.action_space.shape))  # type: ignore[misc, arg-type]
 
@@ -502,6 +536,25 @@ class REINFORCE(OnPolicyAlgorithm):
                     UserWarning,
                 )
         return True
+
+    def _recurrent_step(self, obs: th.Tensor | TensorDict, stepped: np.ndarray) -> SB3Distribution:
+        """
+        One step of a recurrent policy during collection, as RecurrentPPO takes it: the LSTM state of an env whose
+        observation starts an episode is zeroed, and the new state is kept for the envs stepped now (an env that
+        waits keeps its state untouched).
+
+        :return: The action distribution of every env
+        """
+        assert self._lstm_states is not None and self._last_episode_starts is not None
+        starts = th.as_tensor(self._last_episode_starts, dtype=th.float32, device=self.device)
+        # sb3-contrib's get_distribution(obs, lstm_states, episode_starts) returns the new states too
+        output: Any = self.policy.get_distribution(obs, self._lstm_states, starts)  # type: ignore[call-arg]
+        distribution, (hidden, cell) = output
+        keep = th.ones(len(starts), dtype=th.bool, device=self.device)
+        keep[th.as_tensor(stepped, device=self.device)] = False
+        keep = keep.view(1, -1, 1)
+        self._lstm_states = (th.where(keep, self._lstm_states[0], hidden), th.where(keep, self._lstm_states[1], cell))
+        return distribution
 
     def _record_step(
         self,
@@ -561,8 +614,12 @@ class REINFORCE(OnPolicyAlgorithm):
         if isinstance(self.action_space, spaces.Discrete):
             # Convert discrete action from float to long
             actions = actions.long().flatten()
-        distribution = self.policy.get_distribution(batch.observations)
-        log_prob, entropy = distribution.log_prob(actions), distribution.entropy()
+        if is_recurrent(self.policy):
+            # Each episode from its first step, with a zero LSTM state: the histories the policy acted on
+            log_prob, entropy = unrolled_log_prob(self.policy, batch.observations, actions, batch.lengths)
+        else:
+            distribution = self.policy.get_distribution(batch.observations)
+            log_prob, entropy = distribution.log_prob(actions), distribution.entropy()
 
         n_episodes = len(batch.lengths)
         # The REINFORCE estimator (Williams 1992; Sutton & Barto eq. 13.8):
@@ -587,6 +644,11 @@ class REINFORCE(OnPolicyAlgorithm):
             truncated)
         """
         with th.no_grad():
+            if is_recurrent(self.policy):
+                values, terminal = unrolled_values(
+                    self.policy, batch.observations, batch.lengths, batch.truncated, batch.terminal_observations
+                )
+                return values, None if terminal is None else terminal.cpu().numpy()
             values = self.policy.predict_values(batch.observations).flatten()
             if not batch.truncated.any():
                 return values, None
@@ -621,7 +683,10 @@ class REINFORCE(OnPolicyAlgorithm):
 
         # The critic's fit, after the policy step, so the next batch's baseline comes from this one
         if critic is not None:
-            self._fit_critic(batch.observations, critic.targets)
+            if is_recurrent(self.policy):
+                self._fit_recurrent_critic(batch, critic.targets)
+            else:
+                self._fit_critic(batch.observations, critic.targets)
 
         self._n_updates += 1
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
@@ -650,15 +715,31 @@ class REINFORCE(OnPolicyAlgorithm):
                     if isinstance(observations, dict)
                     else observations[indices]
                 )
-                value_loss = F.mse_loss(self.policy.predict_values(obs).flatten(), targets[indices])
-                if not th.isfinite(value_loss):
-                    raise FloatingPointError(
-                        f"The critic's regression loss is {value_loss.item()}; its update was skipped so the "
-                        "parameters stay finite. Check the rewards' scale, or lower critic_learning_rate."
-                    )
-                self.critic_optimizer.zero_grad()
-                value_loss.backward()
-                self.critic_optimizer.step()
+                self._critic_step(F.mse_loss(self.policy.predict_values(obs).flatten(), targets[indices]))
+
+    def _critic_step(self, value_loss: th.Tensor) -> None:
+        """One Adam step of the critic on a minibatch's regression loss, refused if the loss is not finite."""
+        assert self.critic_optimizer is not None
+        if not th.isfinite(value_loss):
+            raise FloatingPointError(
+                f"The critic's regression loss is {value_loss.item()}; its update was skipped so the "
+                "parameters stay finite. Check the rewards' scale, or lower critic_learning_rate."
+            )
+        self.critic_optimizer.zero_grad()
+        value_loss.backward()
+        self.critic_optimizer.step()
+
+    def _fit_recurrent_critic(self, batch: EpisodeBatch, targets: th.Tensor) -> None:
+        """:meth:`_fit_critic` for a recurrent critic: each minibatch holds whole episodes, unrolled from their start."""
+        assert self.critic_optimizer is not None
+        starts = np.cumsum(batch.lengths) - batch.lengths
+        for _ in range(self.n_critic_updates):
+            for episodes in episode_chunks(batch.lengths, self.critic_batch_size):
+                lengths = batch.lengths[episodes]
+                observations = select_episodes(batch.observations, batch.lengths, episodes)
+                rows = np.concatenate([np.arange(starts[i], starts[i] + batch.lengths[i]) for i in episodes])
+                values, _ = unrolled_values(self.policy, observations, lengths)
+                self._critic_step(F.mse_loss(values, targets[th.as_tensor(rows, device=self.device)]))
 
     def learn(
         self: SelfREINFORCE,

@@ -133,3 +133,36 @@ class RepeatedBanditEnv(gym.Env):
 
 def dict_env():
     return TimeLimit(SimpleMultiObsEnv(random_start=True), max_episode_steps=20)
+
+
+class CueMemoryEnv(gym.Env):
+    """
+    A T-maze in time: the first observation shows a cue, +1 or -1 (``[cue, 0]``); the next ``length - 1`` show only
+    the corridor (``[0, 1]``). The action of the last step is the turn: reward 1 if it matches the cue (action 1 for
+    +1), else 0. Earlier actions change nothing. Without memory no policy scores above 0.5.
+    """
+
+    metadata: dict = {"render_modes": []}  # noqa: RUF012
+
+    def __init__(self, length: int = 3):
+        self.length = length
+        self.observation_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
+        self.action_space = spaces.Discrete(2)
+        self.cue, self.t = 1.0, 0
+
+    @staticmethod
+    def observations(cue: float, length: int) -> np.ndarray:
+        """:return: The ``length`` observations of an episode with this cue"""
+        return np.array([[cue, 0.0]] + [[0.0, 1.0]] * (length - 1), dtype=np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.cue, self.t = float(self.np_random.choice([-1.0, 1.0])), 0
+        return self.observations(self.cue, self.length)[0], {}
+
+    def step(self, action):
+        self.t += 1
+        done = self.t == self.length
+        reward = float(done and int(action) == int(self.cue > 0))
+        obs = self.observations(self.cue, self.length)[min(self.t, self.length - 1)]
+        return obs, reward, done, False, {}
