@@ -15,6 +15,12 @@ rl_zoo3 and matplotlib come with the compare extra (``pip install 'sb3-reinforce
 when a comparison runs, so ``import sb3_reinforce`` works without them; ``sb3-reinforce compare`` checks the extra
 first and names it in one line when it is missing.
 
+Past one machine (docs/scale.md): ``--shard I/N`` trains only the I-th of N slices of the runs, so that N processes
+(on N machines, or the N jobs of a SLURM array) fill one ``--out-dir`` together; the same command without
+``--shard`` then reuses every finished run and writes the tables and the plot. Result files are written atomically
+(a temporary file, then a rename), and each run is trained under a lock on ``runs/<algo>_seed<seed>.lock``: a process
+that finds a run locked waits for it and reuses its result instead of training it a second time.
+
 Internal: ``python -m sb3_reinforce.compare RUN.json`` trains one run (what each worker process executes).
 """
 
@@ -23,14 +29,18 @@ import contextlib
 import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import time
 import traceback
+import uuid
+import warnings
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
@@ -82,6 +92,48 @@ class CompareArgs:
     resume: bool = True
     """Reuse a run whose result file in <out-dir> came from the same settings and the same YAML entry, so that an
     interrupted comparison continues where it stopped (--no-resume trains every run again)"""
+    shard: str | None = None
+    """I/N: train only the I-th of N slices of the (algo, seed) runs (1 <= I <= N) and write their result files, not
+    the tables. N processes with the same other flags and --out-dir (N machines, or a SLURM array's N jobs) fill one
+    comparison; the same command without --shard then reuses their runs and writes summary.md, curves.csv and
+    curves.png (docs/scale.md)"""
+
+
+def parse_shard(shard: str) -> tuple[int, int]:
+    """
+    :param shard: ``--shard``'s value, ``"I/N"``
+    :return: ``(I, N)``
+    :raise ValueError: Naming the value, unless it is two integers with ``1 <= I <= N``
+    """
+    index, slash, count = shard.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        i = n = 0
+    if not slash or not 1 <= i <= n:
+        raise ValueError(f"--shard must be I/N with 1 <= I <= N (e.g. 2/4, the second of four slices), got {shard!r}")
+    return i, n
+
+
+Run = TypeVar("Run")
+
+
+def shard_runs(runs: Sequence[Run], algos: Sequence[str], seeds: Sequence[int], key: Any, shard: str) -> list[Run]:
+    """
+    The runs of one slice. Numbered algo by algo, seed by seed (``--algos`` outermost, in the order given), run k
+    goes to slice ``k mod N + 1``: each slice gets about as many seeds of every algo, so slices take about as long
+    when algos do not. Every process must get the same ``--algos`` and ``--seeds`` in the same order.
+
+    :param runs: The runs, in any order
+    :param algos: ``--algos``
+    :param seeds: ``--seeds``
+    :param key: ``key(run)`` is the run's ``(algo, seed)``
+    :param shard: ``"I/N"``
+    :return: The runs of slice I, in the order of ``runs``
+    """
+    index, count = parse_shard(shard)
+    number = {(algo, seed): k for k, (algo, seed) in enumerate((algo, seed) for algo in algos for seed in seeds)}
+    return [run for run in runs if number[key(run)] % count == index - 1]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -98,8 +150,10 @@ def resolve_args(args: CompareArgs) -> CompareArgs:
     """
     Check the env and algo names, and fill in the defaults that depend on them (``n_timesteps``, ``threshold``).
 
-    :raise ValueError: For an unknown env or algo, or no budget to be found
+    :raise ValueError: For a bad ``--shard``, an unknown env or algo, or no budget to be found
     """
+    if args.shard is not None:
+        parse_shard(args.shard)
     import gymnasium as gym
     from rl_zoo3.utils import ALGOS
 
@@ -146,6 +200,8 @@ def command_line(args: CompareArgs) -> str:
     words = ["sb3-reinforce", "compare"]
     for spec in fields(args):
         value = getattr(args, spec.name)
+        if spec.name == "shard" and value is None:  # the whole comparison: written by the command without --shard
+            continue
         flag = "--" + spec.name.replace("_", "-")
         if isinstance(value, bool):
             words.append(flag if value else f"--no-{flag[2:]}")
@@ -296,6 +352,9 @@ def train_run(spec: dict[str, Any]) -> dict[str, Any]:
         "entry_value": entry,
         "spec": {name: spec.get(name) for name in RUN_IDENTITY},
         "run_dir": exp.save_path,
+        # Where and by which command it ran: runs of one comparison may come from several machines (--shard)
+        "host": socket.gethostname(),
+        "command": spec["command"],
     }
 
 
@@ -307,8 +366,64 @@ def _worker_main(spec_path: str) -> None:
     except Exception as error:
         traceback.print_exc()
         result = {"algo": spec["algo"], "seed": spec["seed"], "error": f"{type(error).__name__}: {error}"}
-    Path(spec["result_path"]).write_text(json.dumps(result))
+    with replacing(Path(spec["result_path"])) as path:
+        path.write_text(json.dumps(result))
     sys.exit(1 if "error" in result else 0)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Files that several processes share: atomic writes and one lock per run
+# ---------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """
+    Write a file atomically: the caller writes the temporary path this yields (beside ``path``, with its suffix, so
+    that matplotlib picks the format), which then replaces ``path`` in one rename (``os.replace``, atomic within one
+    file system, NFS included). A reader, another shard or the final comparison, sees the old file or the new one,
+    never half of one. If writing fails, the temporary file is removed and ``path`` is left as it was.
+
+    :param path: The file to write
+    """
+    temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def run_lock(path: Path, what: str) -> Iterator[int | None]:
+    """
+    Hold an exclusive lock on ``path`` for the duration, after waiting for any other process that holds it.
+
+    The lock is ``flock``'s: the kernel (or the NFS server) releases it when every process holding it has ended,
+    killed ones included, so a killed shard leaves no stale lock behind. The yielded descriptor is passed on to the
+    run's process, which keeps the lock held if only its parent is killed. On a file system without ``flock`` the run
+    goes on unlocked, with a warning (processes must then be given disjoint ``--shard`` slices).
+
+    :param path: The lock file (created if missing, never removed: removing it would let two processes lock two files)
+    :param what: The run, for the message printed while waiting
+    :return: The locked file's descriptor, or None without a lock
+    """
+    import fcntl
+
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"{what}: another process is training it, waiting for it to end ({path})", file=sys.stderr, flush=True)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        except OSError as error:  # ENOLCK, EOPNOTSUPP: a file system without flock
+            warnings.warn(f"cannot lock {path} ({error}): {what} runs unlocked")
+            yield None
+            return
+        yield descriptor
+    finally:
+        os.close(descriptor)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -328,6 +443,8 @@ class CompareResult:
     """``algo, seed, error`` of the runs that did not"""
     out_dir: Path
     """<out-dir>/<env>"""
+    reused: int = 0
+    """How many of ``runs`` were not trained by this call: finished earlier, or by another process (``--shard``)"""
 
 
 # What makes two runs the same run: a result file with these values (and the same YAML entry) is reused
@@ -344,41 +461,50 @@ def _finished_result(spec: dict[str, Any]) -> dict[str, Any] | None:
     return result if same and "error" not in result and result.get("entry_value") == spec["entry_value"] else None
 
 
-def _launch(spec: dict[str, Any], resume: bool = True) -> dict[str, Any]:
-    """Train one run in a new Python process (a crash or an exception there costs that run only)."""
-    if resume and (finished := _finished_result(spec)) is not None:
-        return finished
+def _launch(spec: dict[str, Any], resume: bool = True) -> tuple[dict[str, Any], bool]:
+    """
+    Train one run in a new Python process (a crash or an exception there costs that run only), under the run's lock:
+    a run that another process is training is waited for, then reused if it finished.
+
+    :return: The result, and whether it was reused rather than trained here
+    """
     stem = Path(spec["result_path"]).with_suffix("")
-    spec_path = stem.with_suffix(".spec.json")
-    spec_path.write_text(json.dumps(spec))
-    Path(spec["result_path"]).unlink(missing_ok=True)
-    env = dict(os.environ)
-    # One thread per run, and the package importable even when it is not installed
-    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
-    log_path = stem.with_suffix(".log")
-    with open(log_path, "w") as log:
-        process = subprocess.run(
-            [sys.executable, "-m", "sb3_reinforce.compare", str(spec_path)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-    try:
-        return json.loads(Path(spec["result_path"]).read_text())
-    except (OSError, ValueError):
-        error = f"the process exited with code {process.returncode} without a result (see {log_path})"
-        return {"algo": spec["algo"], "seed": spec["seed"], "error": error}
+    with run_lock(stem.with_suffix(".lock"), f"{spec['algo']} seed {spec['seed']}") as lock:
+        if resume and (finished := _finished_result(spec)) is not None:
+            return finished, True
+        spec_path = stem.with_suffix(".spec.json")
+        with replacing(spec_path) as path:
+            path.write_text(json.dumps(spec))
+        Path(spec["result_path"]).unlink(missing_ok=True)
+        env = dict(os.environ)
+        # One thread per run, and the package importable even when it is not installed
+        env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
+        log_path = stem.with_suffix(".log")
+        with open(log_path, "w") as log:
+            process = subprocess.run(
+                [sys.executable, "-m", "sb3_reinforce.compare", str(spec_path)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                pass_fds=() if lock is None else (lock,),  # the run keeps its lock if this process is killed
+            )
+        try:
+            return json.loads(Path(spec["result_path"]).read_text()), False
+        except (OSError, ValueError):
+            error = f"the process exited with code {process.returncode} without a result (see {log_path})"
+            return {"algo": spec["algo"], "seed": spec["seed"], "error": error}, False
 
 
 def compare(args: CompareArgs) -> CompareResult:
     """
     Run every (algo, seed), then write ``curves.csv``, ``summary.md`` and ``curves.png`` under
     ``<out-dir>/<env>/``. A failed run is reported in the summary and on stderr; the others still count.
+    With ``args.shard``, run only that slice of the runs (:func:`shard_runs`) and write no table or plot.
 
     :param args: The parsed flags
-    :return: The runs, the failures and where the files are
+    :return: The runs (of the slice), the failures and where the files are
     """
     from tqdm import tqdm
 
@@ -417,31 +543,41 @@ def compare(args: CompareArgs) -> CompareResult:
         for seed in args.seeds
         for algo in args.algos  # seeds outermost: an interrupted comparison has every algo on its first seeds
     ]
+    if args.shard is not None:
+        specs = shard_runs(specs, args.algos, args.seeds, lambda spec: (spec["algo"], spec["seed"]), args.shard)
 
-    runs, failures = [], []
+    runs, failures, reused = [], [], 0
     with (
         ThreadPoolExecutor(max_workers=args.workers) as pool,
-        tqdm(total=len(specs), desc=f"compare on {args.env}", unit="run") as progress,
-    ):
+        tqdm(total=len(specs), desc=f"compare on {args.env}" + (f", shard {args.shard}" if args.shard else ""), unit="run")
+        as progress,
+    ):  # fmt: skip
         futures = [pool.submit(_launch, spec, args.resume) for spec in specs]
         for future in as_completed(futures):
-            result = future.result()
+            result, was_reused = future.result()
             if "error" in result:
                 failures.append(result)
                 progress.write(f"FAILED {result['algo']} seed {result['seed']}: {result['error']}", file=sys.stderr)
             else:
                 runs.append(result)
+                reused += was_reused
             progress.set_postfix(failed=len(failures))
             progress.update()
     order = {algo: i for i, algo in enumerate(args.algos)}
     runs.sort(key=lambda run: (order[run["algo"]], run["seed"]))
     failures.sort(key=lambda run: (order[run["algo"]], run["seed"]))
+    compared = CompareResult(args=args, runs=runs, failures=failures, out_dir=out_dir, reused=reused)
+    if args.shard is not None:  # a slice: the command without --shard writes the tables, once every slice is done
+        return compared
 
-    write_curves_csv(runs, out_dir / "curves.csv")
-    (out_dir / "summary.md").write_text(summary_markdown(args, runs, failures))
+    with replacing(out_dir / "curves.csv") as path:
+        write_curves_csv(runs, path)
+    with replacing(out_dir / "summary.md") as path:
+        path.write_text(summary_markdown(args, runs, failures))
     if runs:
-        plot_curves(runs, args.algos, out_dir / "curves.png", threshold=args.threshold, title=args.env)
-    return CompareResult(args=args, runs=runs, failures=failures, out_dir=out_dir)
+        with replacing(out_dir / "curves.png") as path:
+            plot_curves(runs, args.algos, path, threshold=args.threshold, title=args.env)
+    return compared
 
 
 def run_compare(args: CompareArgs) -> None:
@@ -450,9 +586,18 @@ def run_compare(args: CompareArgs) -> None:
         result = compare(args)
     except ValueError as error:
         raise SystemExit(f"sb3-reinforce compare: error: {error}") from error
-    print(f"wrote {result.out_dir / 'summary.md'}, curves.csv and curves.png")
+    if args.shard is not None:
+        n_runs = len(result.runs) + len(result.failures)
+        print(
+            f"shard {args.shard}: {n_runs} run(s) in {result.out_dir / 'runs'} ({len(result.runs) - result.reused} trained, "
+            f"{result.reused} reused, {len(result.failures)} failed). Once every shard has ended, the same command "
+            "without --shard writes summary.md, curves.csv and curves.png"
+        )
+    else:
+        print(f"wrote {result.out_dir / 'summary.md'}, curves.csv and curves.png")
     if result.failures:
-        raise SystemExit(f"{len(result.failures)} of {len(result.failures) + len(result.runs)} runs failed (see summary.md)")
+        where = "summary.md" if args.shard is None else f"each run's log, {result.out_dir / 'runs'}/<algo>_seed<seed>.log"
+        raise SystemExit(f"{len(result.failures)} of {len(result.failures) + len(result.runs)} runs failed (see {where})")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -504,6 +649,15 @@ def summary_markdown(args: CompareArgs, runs: list[dict[str, Any]], failures: li
         f"{args.workers} run(s) at a time.",
         "",
     ]
+    hosts = sorted({run["host"] for run in runs if run.get("host")})
+    commands = {run["command"] for run in runs if run.get("command")}
+    if len(hosts) > 1 or len(commands) > 1:
+        lines += [
+            f"The runs come from {len(commands)} commands (shards, or earlier runs reused) on {len(hosts)} host(s) "
+            f"({', '.join(hosts)}): each run's seconds and fps were measured on its own machine under its own load, "
+            "and each run's command is in its rl_zoo3 folder (`command.txt`).",
+            "",
+        ]
     lines.append(report.compare_table(report.curves_of_runs(runs), threshold, algos=args.algos, n_seeds=n_seeds))
     configs = []
     for algo in args.algos:

@@ -1,5 +1,6 @@
 """Helpers shared by several test files."""
 
+import os
 import warnings
 from pathlib import Path
 
@@ -79,3 +80,17 @@ def assert_valid_png(path: Path) -> None:
     assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000
     height, width, _ = matplotlib.image.imread(path).shape
     assert height > 300 and width > 600
+
+
+# ---------------------------------------------------------------------------------------------------
+# Commands in processes of their own
+# ---------------------------------------------------------------------------------------------------
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def package_env() -> dict[str, str]:
+    """:return: This process's environment, with the repository on PYTHONPATH: ``python -m sb3_reinforce...`` in a
+    subprocess imports this checkout"""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}

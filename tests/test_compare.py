@@ -1,8 +1,15 @@
 """``sb3-reinforce compare`` (sb3_reinforce.compare): runs in worker processes, curves, summary, plot, failures, resumes,
-and its defaults."""
+shards, and its defaults."""
 
 import csv
+import json
+import os
 import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +19,19 @@ import yaml
 
 from sb3_reinforce import REINFORCE
 from sb3_reinforce.cli import COMMANDS, main
-from sb3_reinforce.compare import CompareArgs, resolve_args, summary_markdown
+from sb3_reinforce.compare import (
+    RUN_IDENTITY,
+    CompareArgs,
+    _launch,
+    replacing,
+    resolve_args,
+    run_lock,
+    shard_runs,
+    summary_markdown,
+)
 from sb3_reinforce.report import CURVE_COLUMNS
-from sb3_reinforce.zoo import zoo_entry
-from tests.helpers import assert_valid_png
+from sb3_reinforce.zoo import ALGO, zoo_entry
+from tests.helpers import assert_valid_png, package_env
 
 pytest.importorskip("rl_zoo3")
 pytest.importorskip("matplotlib")
@@ -155,6 +171,117 @@ def test_an_interrupted_comparison_resumes_and_a_changed_entry_runs_again(tmp_pa
 
 
 # ---------------------------------------------------------------------------------------------------
+# Shards: several processes fill one comparison
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_shards_split_the_runs_once_each_and_every_algo_evenly():
+    algos, seeds = ["reinforce", "ppo", "a2c"], list(range(10))
+    runs = [(algo, seed) for seed in seeds for algo in algos]
+    for count in (1, 2, 3, 4, 7, 30, 31):
+        slices = [shard_runs(runs, algos, seeds, lambda run: run, f"{index}/{count}") for index in range(1, count + 1)]
+        assert sorted(run for part in slices for run in part) == sorted(runs)  # each run in exactly one slice
+        for part in slices:
+            assert part == [run for run in runs if run in part]  # in the order given
+            for algo in algos:  # every algo's seeds spread evenly over the slices
+                assert sum(run[0] == algo for run in part) in (len(seeds) // count, -(-len(seeds) // count))
+
+
+def test_replacing_shows_a_reader_the_old_file_or_the_new_one(tmp_path):
+    path = tmp_path / "result.json"
+    path.write_text("old")
+    with replacing(path) as temporary:
+        temporary.write_text("new")
+        assert path.read_text() == "old" and temporary.parent == tmp_path
+    assert path.read_text() == "new"
+    with pytest.raises(RuntimeError), replacing(path) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert path.read_text() == "new"
+    assert [file.name for file in tmp_path.iterdir()] == ["result.json"]  # no temporary file left
+
+
+def test_a_run_another_process_trains_is_waited_for_and_reused(tmp_path):
+    entry = {"n_timesteps": 1000, "policy": "MlpPolicy"}
+    spec = {name: None for name in RUN_IDENTITY} | {"algo": ALGO, "seed": 0, "entry_value": entry}
+    spec["result_path"] = str(tmp_path / "reinforce_seed0.json")
+    finished = {"algo": ALGO, "seed": 0, "spec": {name: spec[name] for name in RUN_IDENTITY}, "entry_value": entry}
+    locked, waited = threading.Event(), 0.5
+
+    def other_process():  # a second open file description conflicts as another process's would
+        with run_lock(tmp_path / "reinforce_seed0.lock", "reinforce seed 0"):
+            locked.set()
+            time.sleep(waited)
+            Path(spec["result_path"]).write_text(json.dumps(finished))
+
+    other = threading.Thread(target=other_process)
+    other.start()
+    assert locked.wait(10)
+    start = time.perf_counter()
+    result, reused = _launch(spec)  # would train in a new process if it did not wait
+    assert reused and result == finished
+    assert time.perf_counter() - start > waited / 2
+    other.join()
+
+
+def compare_process(out_dir: Path, seeds: list[int], *more: str) -> subprocess.Popen:
+    """``sb3-reinforce compare`` in a process of its own (and its own process group, for killpg)."""
+    command = [
+        sys.executable, "-m", "sb3_reinforce.cli", "compare", "--env", "CartPole-v1", "--algos", ALGO,
+        "--seeds", *map(str, seeds), "--n-timesteps", "500", "--eval-freq", "-1", "--n-eval-episodes", "1",
+        "--out-dir", str(out_dir), *more,
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command, env=package_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+
+
+@pytest.mark.slow  # four runs in five processes
+def test_shards_at_once_fill_one_comparison_and_a_killed_shard_retrains_only_its_unfinished_runs(tmp_path):
+    seeds = [0, 1, 2]  # shard 1/2: seeds 0 and 2; shard 2/2: seed 1
+    runs = tmp_path / "CartPole-v1" / "runs"
+    shard_1, shard_2 = (compare_process(tmp_path, seeds, "--shard", f"{index}/2") for index in (1, 2))
+    try:
+        # Shard 1 is killed (with its run's process: a node lost, a job cancelled) once its first run has finished
+        deadline = time.monotonic() + 240
+        while not (runs / "reinforce_seed0.json").exists():
+            assert shard_1.poll() is None and time.monotonic() < deadline, shard_1.communicate()[0][-3000:]
+            time.sleep(0.2)
+        os.killpg(shard_1.pid, signal.SIGKILL)
+        shard_1.wait()
+        output = shard_2.communicate(timeout=240)[0]
+        assert shard_2.returncode == 0, output[-3000:]
+        assert "shard 2/2: 1 run(s)" in output and "(1 trained, 0 reused, 0 failed)" in output
+    finally:
+        for process in (shard_1, shard_2):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    assert not (runs / "reinforce_seed2.json").exists()
+    assert not (tmp_path / "CartPole-v1" / "summary.md").exists()  # a shard writes its runs, not the tables
+    first = {seed: (runs / f"reinforce_seed{seed}.json").stat().st_mtime_ns for seed in (0, 1)}
+
+    # The killed shard again: seed 0 is reused, seed 2 trained
+    rerun = compare_process(tmp_path, seeds, "--shard", "1/2")
+    output = rerun.communicate(timeout=240)[0]
+    assert rerun.returncode == 0, output[-3000:]
+    assert "(1 trained, 1 reused, 0 failed)" in output
+    # Without --shard: every run reused, nothing trained, the tables and the plot written
+    main([
+        "compare", "--env", "CartPole-v1", "--algos", ALGO, "--seeds", "0", "1", "2", "--n-timesteps", "500",
+        "--eval-freq", "-1", "--n-eval-episodes", "1", "--out-dir", str(tmp_path),
+    ])  # fmt: skip
+    assert {seed: (runs / f"reinforce_seed{seed}.json").stat().st_mtime_ns for seed in (0, 1)} == first
+    assert {(row["algo"], row["seed"]) for row in read_curves(tmp_path / "CartPole-v1" / "curves.csv")} == {
+        (ALGO, str(seed)) for seed in seeds
+    }
+    summary = (tmp_path / "CartPole-v1" / "summary.md").read_text()
+    assert "| reinforce | 3/3 |" in summary and "The runs come from 2 commands" in summary
+    assert_valid_png(tmp_path / "CartPole-v1" / "curves.png")
+    assert not list(tmp_path.rglob("*.tmp*"))  # every write was renamed into place
+
+
+# ---------------------------------------------------------------------------------------------------
 # Arguments, defaults and the summary
 # ---------------------------------------------------------------------------------------------------
 
@@ -166,6 +293,10 @@ def test_an_interrupted_comparison_resumes_and_a_changed_entry_runs_again(tmp_pa
         (["--algos", "reinforce", "ppq"], r"unknown algo\(s\) \['ppq'\]"),
         (["--seeds", "0", "0"], "must not repeat"),
         (["--workers", "0"], "--workers must be >= 1"),
+        (["--shard", "3/2"], r"--shard must be I/N with 1 <= I <= N \(e.g. 2/4, the second of four slices\), got '3/2'"),
+        (["--shard", "0/2"], "got '0/2'"),
+        (["--shard", "2"], "got '2'"),
+        (["--shard", "one/2"], "got 'one/2'"),
     ],
 )
 def test_bad_arguments_fail_before_any_run(tmp_path, argv, message):
