@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[dev,zoo,bench,docs]"
+	$(PY) -m pip install --quiet -e ".[dev,zoo,bench,docs,distributed]"
 	touch $(STAMP)
 
 install: $(STAMP)

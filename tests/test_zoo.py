@@ -1,10 +1,16 @@
 """The rl_zoo3 integration (sb3_reinforce.zoo): registration, the ExperimentManager of REINFORCE runs (and of the
 others), train then enjoy, config checks, the rl_zoo3 version check, the hyperparameter sampler and converter,
-pruning, and several workers sharing one optuna study."""
+pruning, and several workers sharing one optuna study: in a journal file, and on a real PostgreSQL server, with a
+worker killed mid-trial."""
 
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import optuna
@@ -32,8 +38,8 @@ from sb3_reinforce.zoo import (
     sample_reinforce_params,
     zoo_entry,
 )
-
-REPO = Path(__file__).resolve().parents[1]
+from sb3_reinforce.zoo.storage import open_storage
+from tests.helpers import REPO, package_env
 
 
 def write_config(path: Path, **entry) -> str:
@@ -345,27 +351,48 @@ def test_rl_zoo3_trial_eval_callback_prunes_reinforce():
 # ---------------------------------------------------------------------------------------------------
 
 
+def optimize_worker(storage: str, folder: Path, worker: int, *more: str) -> subprocess.Popen:
+    """
+    One ``sb3-reinforce-zoo train -optimize`` worker of the study ``s`` in ``storage``, in a process (and process group,
+    for killpg) of its own: ``--n-trials 2`` random trials of 2000 steps, evaluated once, unless ``more`` says otherwise
+    (rl_zoo3's parser keeps the last value of a flag).
+    """
+    command = [
+        sys.executable, "-m", "sb3_reinforce.zoo", "train", "--algo", "reinforce", "--env", "CartPole-v1",
+        "-optimize", "--n-trials", "2", "--n-jobs", "1", "--storage", storage, "--study-name", "s",
+        "-n", "2000", "--sampler", "random", "--pruner", "none", "--eval-episodes", "2", "--n-evaluations", "1",
+        "--seed", str(worker), "-f", str(folder / f"worker{worker}"), "--no-optim-plots", "--num-threads", "1", *more,
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command, cwd=folder, env=package_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def finish(workers: list[subprocess.Popen], timeout: float = 180) -> None:
+    """Wait for every worker, and assert that each one exited with 0 (showing the end of its output otherwise)."""
+    for worker in workers:
+        output = worker.communicate(timeout=timeout)[0]
+        assert worker.returncode == 0, output[-3000:]
+
+
+def kill(workers: list[subprocess.Popen]) -> None:
+    """Kill the workers still running, with their child processes (SIGKILL: nothing of theirs runs after it)."""
+    for worker in workers:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+
+
 @pytest.mark.slow  # two optimizing processes, then a training
 def test_two_workers_share_one_journal_study(tmp_path):
     storage = tmp_path / "study.log"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-
-    def command(worker: int) -> list[str]:
-        return [
-            sys.executable, "-m", "sb3_reinforce.zoo", "train", "--algo", "reinforce", "--env", "CartPole-v1",
-            "-optimize", "--n-trials", "2", "--n-jobs", "1", "--storage", str(storage), "--study-name", "s",
-            "-n", "2000", "--sampler", "random", "--pruner", "none", "--eval-episodes", "2", "--n-evaluations", "1",
-            "--seed", str(worker), "-f", str(tmp_path / f"worker{worker}"), "--no-optim-plots", "--num-threads", "1",
-        ]  # fmt: skip
-
     # Both at once, as on a cluster: the journal file's lock keeps their writes apart
-    workers = [
-        subprocess.Popen(command(worker), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for worker in range(2)
-    ]
-    outputs = [worker.communicate(timeout=120)[0] for worker in workers]
-    for worker, output in zip(workers, outputs, strict=True):
-        assert worker.returncode == 0, output[-3000:]
+    workers = [optimize_worker(str(storage), tmp_path, worker) for worker in range(2)]
+    try:
+        finish(workers)
+    finally:
+        kill(workers)
 
     study = optuna.load_study(
         study_name="s", storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(storage)))
@@ -386,6 +413,207 @@ def test_two_workers_share_one_journal_study(tmp_path):
         assert getattr(model, name) == trial.params[name], name
     assert model.lr_schedule(1.0) == pytest.approx(trial.params["learning_rate"])
     assert model.policy_kwargs["net_arch"] == convert_reinforce_params(trial.params)["policy_kwargs"]["net_arch"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# A study on a PostgreSQL server
+# ---------------------------------------------------------------------------------------------------
+
+
+def _postgres_bin() -> Path | None:
+    """:return: The folder of the newest PostgreSQL server binaries (Debian's layout), if any"""
+    folders = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda folder: int(folder.parent.name))
+    return next((folder for folder in reversed(folders) if (folder / "initdb").is_file()), None)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """
+    A PostgreSQL server of the tests' own: initdb into a temporary folder, pg_ctl on a free port of 127.0.0.1 (and a
+    Unix socket in the folder), ``trust`` authentication for the user ``optuna``. Stopped and its folder removed at the
+    end, after a failure too. initdb refuses to run as root (as the tests do in CI): then the server runs as the
+    ``postgres`` user (made by Debian's package) or ``nobody``, through runuser.
+
+    :return: The server's URL, without a database (``postgresql://optuna@127.0.0.1:PORT``)
+    """
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        missing = "no PostgreSQL server under /usr/lib/postgresql/*/bin (.ci/run installs Debian's postgresql package)"
+        if os.environ.get("CI"):  # CI must run these tests: .ci/run installs the server
+            pytest.fail(missing)
+        pytest.skip(missing)
+    folder = Path(tempfile.mkdtemp(prefix="sb3-reinforce-postgres-"))  # pytest's tmp_path is root's alone (mode 700)
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        user = "postgres" if shutil.which("runuser") and _user_exists("postgres") else "nobody"
+        shutil.chown(folder, user)
+        as_user = ["runuser", "-u", user, "--"]
+
+    def run(*command: str) -> None:
+        subprocess.run([*as_user, *command], check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    data, port, started = folder / "data", _free_port(), False
+    try:
+        run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "optuna", "-E", "UTF8", "--no-sync")
+        started = True
+        run(
+            str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w", "-t", "60",
+            "-o", f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off", "start",
+        )  # fmt: skip
+        yield f"postgresql://optuna@127.0.0.1:{port}"
+    finally:
+        if started:
+            subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def new_database(server: str, name: str) -> str:
+    """:return: The URL of a new, empty database ``name`` on ``server``"""
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
+def trial_states(storage: optuna.storages.BaseStorage) -> dict[int, str]:
+    """:return: The state of each trial of the study ``s`` (none before a worker created it). One storage object for
+    every call: each new one opens connections of its own, and polling would exhaust the server's"""
+    try:
+        study = optuna.load_study(study_name="s", storage=storage)
+    except KeyError:  # no such study yet
+        return {}
+    return {trial.number: trial.state.name for trial in study.get_trials(deepcopy=False)}
+
+
+def wait_for(condition, what: str, timeout: float = 180, workers: tuple[subprocess.Popen, ...] = ()) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        for worker in workers:
+            assert worker.poll() is None, f"a worker ended while waiting for {what}: {worker.communicate()[0][-3000:]}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow  # two optimizing processes on a PostgreSQL server
+def test_two_workers_share_one_postgresql_study(postgres, tmp_path):
+    url = new_database(postgres, "two_workers")
+    # Both at once on an empty database: they race to create optuna's tables (open_storage lets the losers retry)
+    workers = [optimize_worker(url, tmp_path, worker, "--heartbeat-interval", "1") for worker in range(2)]
+    try:
+        finish(workers)
+    finally:
+        kill(workers)
+    study = optuna.load_study(study_name="s", storage=open_storage(url))
+    # Each worker runs its own --n-trials 2: four finished trials in the one study means both wrote to it
+    assert [trial.state for trial in study.trials] == [optuna.trial.TrialState.COMPLETE] * 4
+    assert "command" in study.user_attrs  # rl_zoo3's own record of the command
+    import psycopg
+
+    with psycopg.connect(url) as connection:  # each trial recorded its heartbeat: rl_zoo3's study was opened by us
+        assert connection.execute("SELECT count(DISTINCT trial_id) FROM trial_heartbeats").fetchone() == (4,)
+
+    # The best trial's parameters load, through rl_zoo3's load_trial (the --trial-id route) and our converter
+    best = study.best_trial
+    kwargs = experiment_manager(ALGO, "CartPole-v1", log_folder=str(tmp_path / "logs")).load_trial(url, "s")
+    assert kwargs == convert_reinforce_params(best.params)
+    env = make_vec_env("CartPole-v1", n_envs=2, seed=0, vec_env_cls=SubsetDummyVecEnv)
+    model = REINFORCE("MlpPolicy", env, seed=0, **kwargs)
+    assert model.n_episodes == best.params["n_episodes"] and model.baseline == best.params["baseline"]
+    model.learn(500)
+
+
+@pytest.mark.slow  # three optimizing processes on a PostgreSQL server, one of them killed
+def test_a_worker_killed_mid_trial_is_failed_by_the_heartbeat_and_the_study_goes_on(postgres, tmp_path):
+    url = new_database(postgres, "killed_worker")
+    storage = open_storage(url, heartbeat_interval=None)  # the tables, before the first worker
+    heartbeat = ["--heartbeat-interval", "1", "--grace-period", "2"]
+    # Worker 0 starts a trial that lasts minutes; worker 1 joins with short trials
+    workers = [optimize_worker(url, tmp_path, 0, *heartbeat, "--n-trials", "1", "-n", "10000000")]
+    try:
+        wait_for(lambda: trial_states(storage) == {0: "RUNNING"}, "worker 0's trial", workers=tuple(workers))
+        workers.append(optimize_worker(url, tmp_path, 1, *heartbeat, "--n-trials", "3"))
+        wait_for(lambda: len(trial_states(storage)) > 1, "worker 1's first trial", workers=tuple(workers))
+        os.killpg(workers[0].pid, signal.SIGKILL)  # a node lost, a job cancelled: no chance to tell the study
+        workers[0].wait()
+        killed_at = time.monotonic()
+        assert trial_states(storage)[0] == "RUNNING"  # nothing else knows yet
+        finish(workers[1:])  # the other worker goes on
+        states = trial_states(storage)
+        assert [states[number] for number in (1, 2, 3)] == ["COMPLETE"] * 3
+        # Worker 1 marked trial 0 FAIL if it started a trial once trial 0's last heartbeat was 2 s old
+        assert states[0] in ("RUNNING", "FAIL")
+
+        # A worker started later continues the study, and the first trial it starts fails the dead one
+        time.sleep(max(0.0, killed_at + 3 - time.monotonic()))
+        workers.append(optimize_worker(url, tmp_path, 2, *heartbeat))
+        finish(workers[2:])
+    finally:
+        kill(workers)
+    study = optuna.load_study(study_name="s", storage=url)
+    assert [trial.state.name for trial in study.trials] == ["FAIL"] + ["COMPLETE"] * 5
+    assert [trial.number for trial in study.trials] == list(range(6))
+    assert study.best_trial.number > 0
+
+
+@pytest.mark.parametrize("storage", ["postgresql://optuna:secret@127.0.0.1:1/db", "postgres://optuna:secret@127.0.0.1:1/db"])
+def test_a_postgresql_storage_without_its_driver_fails_in_one_line_naming_the_extra(storage, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(SystemExit) as exc_info:
+        main(["train", "-optimize", "--storage", storage, "--study-name", "s", "-f", str(tmp_path / "logs")])
+    assert str(exc_info.value.code) == (
+        f"--storage {storage.replace(':secret', ':***')} needs the distributed extra (psycopg not installed): "
+        "pip install 'sb3-reinforce[distributed]'"
+    )  # one line, without the password
+    assert not (tmp_path / "logs").exists()
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--storage", "study.db"], "--storage 'study.db' is neither a journal file .* nor a database URL"),
+        (["--storage", "sqlite:///s.db", "--heartbeat-interval", "-1"], "--heartbeat-interval must be .* got -1"),
+        (["--storage", "sqlite:///s.db", "--grace-period", "0"], "--grace-period must be a positive .* got 0"),
+        (["--storage", "sqlite:///s.db", "--heartbeat-interval", "0", "--grace-period", "5"], "--grace-period 5 needs"),
+    ],
+)
+def test_bad_storage_settings_fail_before_the_search(args, expected, tmp_path):
+    with pytest.raises(SystemExit, match=expected):
+        main(["train", "-optimize", "--study-name", "s", "-f", str(tmp_path / "logs"), *args])
+    assert not (tmp_path / "logs").exists()
+
+
+def test_optimize_opens_a_database_storage_with_a_heartbeat(tmp_path):
+    # SQLite, without a server: what rl_zoo3 passes to optuna.create_study is replaced by open_storage's storage
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    main([
+        "train", "--env", "CartPole-v1", "-optimize", "--n-trials", "1", "-n", "200", "--sampler", "random",
+        "--pruner", "none", "--eval-episodes", "1", "--n-evaluations", "1", "--storage", url, "--study-name", "s",
+        "-f", str(tmp_path / "logs"), "--no-optim-plots", "--heartbeat-interval", "7", "--grace-period", "30",
+    ])  # fmt: skip
+    assert [trial.state for trial in optuna.load_study(study_name="s", storage=url).trials] == [
+        optuna.trial.TrialState.COMPLETE
+    ]
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "study.db") as connection:
+        assert connection.execute("SELECT count(*) FROM trial_heartbeats").fetchone() == (1,)
 
 
 @pytest.mark.parametrize(

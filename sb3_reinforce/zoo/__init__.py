@@ -10,6 +10,8 @@ One module per concern:
 - :mod:`~sb3_reinforce.zoo.entries`: the packaged config, the checks of an entry, and a model (or its envs) from a
   zoo entry (:func:`make_model`, :func:`make_env`, :func:`experiment_manager`, :func:`zoo_entry`);
 - :mod:`~sb3_reinforce.zoo.cli`: the ``sb3-reinforce-zoo`` command;
+- :mod:`~sb3_reinforce.zoo.storage`: the optuna storage of a study that several workers share (a journal file, or a
+  PostgreSQL server with a heartbeat: docs/scale.md);
 - :mod:`~sb3_reinforce.zoo.adapter`: what relies on rl_zoo3 2.9.x beyond its public API, with the version check.
 
 What is rl_zoo3's stays rl_zoo3's: its commands parse their own flags, its ExperimentManager reads and parses the
@@ -35,6 +37,7 @@ from sb3_reinforce.zoo.entries import (  # noqa: E402
     zoo_entry,
 )
 from sb3_reinforce.zoo.registration import ALGO, convert_reinforce_params, register, sample_reinforce_params  # noqa: E402
+from sb3_reinforce.zoo.storage import open_storage  # noqa: E402
 
 __all__ = [
     "ALGO",
@@ -49,6 +52,7 @@ __all__ = [
     "main",
     "make_env",
     "make_model",
+    "open_storage",
     "register",
     "sample_reinforce_params",
     "zoo_entry",

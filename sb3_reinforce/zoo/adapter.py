@@ -11,7 +11,8 @@ version first (:func:`check_version`), so another rl_zoo3 fails with a clear mes
 - :func:`parse_schedules` and :func:`entry_envs`: ``ExperimentManager._preprocess_schedules`` and
   ``_preprocess_hyperparams``, the only route from an entry to its schedules, wrappers and envs without a model;
 - :func:`train_with`: ``rl_zoo3.train.train()`` builds the ExperimentManager its module names;
-- :func:`record_video_here`: ``record_training`` runs ``python -m rl_zoo3.record_video`` in subprocesses.
+- :func:`record_video_here`: ``record_training`` runs ``python -m rl_zoo3.record_video`` in subprocesses;
+- :func:`create_study_with`: ``hyperparameters_optimization`` gives optuna a database ``--storage`` as a string.
 
 The registries (``rl_zoo3.ALGOS``, ``HYPERPARAMS_SAMPLER``, ``HYPERPARAMS_CONVERTER``) are public module dicts:
 :func:`sb3_reinforce.zoo.register` adds to them, after the same version check.
@@ -24,10 +25,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import optuna
 import rl_zoo3
 from rl_zoo3.exp_manager import ExperimentManager
 from stable_baselines3.common.vec_env import VecEnv
@@ -118,21 +120,48 @@ def entry_envs(exp: ExperimentManager, n_envs: int | None = None) -> tuple[VecEn
 
 
 @contextlib.contextmanager
-def train_with(manager_class: type[ExperimentManager]) -> Iterator[None]:
+def train_with(manager_class: Callable[..., ExperimentManager]) -> Iterator[None]:
     """
     ``rl_zoo3.train.train()`` builds ``manager_class`` instead of rl_zoo3's ExperimentManager, for the duration.
 
-    :param manager_class: A subclass of ExperimentManager
+    :param manager_class: A subclass of ExperimentManager, or a ``functools.partial`` of one
     """
     check_version()
     import rl_zoo3.train
 
     saved = rl_zoo3.train.ExperimentManager
-    rl_zoo3.train.ExperimentManager = manager_class  # type: ignore[misc]
+    rl_zoo3.train.ExperimentManager = manager_class  # type: ignore[misc,assignment]
     try:
         yield
     finally:
         rl_zoo3.train.ExperimentManager = saved  # type: ignore[misc]
+
+
+@contextlib.contextmanager
+def create_study_with(open_storage: Callable[[str], optuna.storages.BaseStorage]) -> Iterator[None]:
+    """
+    For the duration, a storage that ``optuna.create_study`` is given as a string is opened by ``open_storage``.
+
+    rl_zoo3 2.9.x's ``ExperimentManager.hyperparameters_optimization`` opens a ``--storage`` ending in ``.log`` itself
+    (a journal file) and passes any other to ``optuna.create_study`` as the string, which optuna opens with its
+    defaults: no heartbeat, so the trial of a worker that died stays RUNNING for ever. The method has no hook for the
+    storage (and is over a hundred lines to copy): only the string it passes is replaced.
+
+    :param open_storage: ``open_storage(url)`` is the storage
+    """
+    check_version()
+    create_study = optuna.create_study
+
+    def create_study_here(*args: Any, **kwargs: Any) -> optuna.Study:
+        if isinstance(kwargs.get("storage"), str):
+            kwargs["storage"] = open_storage(kwargs["storage"])
+        return create_study(*args, **kwargs)
+
+    optuna.create_study = create_study_here  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        optuna.create_study = create_study
 
 
 @contextlib.contextmanager

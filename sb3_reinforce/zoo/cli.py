@@ -5,11 +5,15 @@
     sb3-reinforce-zoo enjoy --env CartPole-v1 -f logs/
     sb3-reinforce-zoo train --env CartPole-v1 -optimize --n-trials 50 --storage logs/study.log --study-name s
 
-Every flag is rl_zoo3's, parsed by rl_zoo3 (``sb3-reinforce-zoo train --help``). ``--algo`` defaults to
-``reinforce``; ``train`` builds a :class:`~sb3_reinforce.zoo.ZooExperimentManager` (the packaged config, the Subset
-VecEnvs and the entry's checks, for REINFORCE runs only).
+Every flag is rl_zoo3's, parsed by rl_zoo3 (``sb3-reinforce-zoo train --help``), but two of ``train``'s:
+``--heartbeat-interval`` and ``--grace-period``, the heartbeat of the trials in a database ``--storage``
+(:data:`TRAIN_FLAGS`, docs/scale.md). ``--algo`` defaults to ``reinforce``; ``train`` builds a
+:class:`~sb3_reinforce.zoo.ZooExperimentManager` (the packaged config, the Subset VecEnvs and the entry's checks, for
+REINFORCE runs only; the ``--storage`` checks and heartbeat for every algo).
 """
 
+import argparse
+import functools
 import runpy
 import sys
 from collections.abc import Callable
@@ -18,6 +22,7 @@ from sb3_reinforce.extras import MissingExtraError, require_extra
 from sb3_reinforce.zoo.adapter import RLZooVersionError, record_video_here, train_with
 from sb3_reinforce.zoo.entries import ZooConfigError, ZooExperimentManager
 from sb3_reinforce.zoo.registration import ALGO, register
+from sb3_reinforce.zoo.storage import HEARTBEAT_INTERVAL
 
 
 def _with_algo(args: list[str]) -> list[str]:
@@ -38,10 +43,38 @@ def _script(module: str) -> Callable[[], None]:
     return run
 
 
+# train's flags that are ours, not rl_zoo3's: read (and removed) before rl_zoo3 parses the rest
+TRAIN_FLAGS = argparse.ArgumentParser(prog="sb3-reinforce-zoo train", add_help=False, allow_abbrev=False)
+TRAIN_FLAGS.add_argument(
+    "--heartbeat-interval",
+    type=int,
+    default=HEARTBEAT_INTERVAL,
+    metavar="SECONDS",
+    help="with a database --storage (postgresql://...): each running trial records a heartbeat this often, and a "
+    "trial whose worker died is marked FAIL by the next worker to start a trial; 0: no heartbeat "
+    f"(default: {HEARTBEAT_INTERVAL})",
+)
+TRAIN_FLAGS.add_argument(
+    "--grace-period",
+    type=int,
+    default=None,
+    metavar="SECONDS",
+    help="seconds after a trial's last heartbeat before it counts as dead (default: two heartbeat intervals)",
+)
+
+
 def _train() -> None:
     from rl_zoo3.train import train
 
-    with train_with(ZooExperimentManager):
+    ours, sys.argv[1:] = TRAIN_FLAGS.parse_known_args(sys.argv[1:])
+    if "-h" in sys.argv or "--help" in sys.argv:
+        print(TRAIN_FLAGS.format_help().replace("usage: ", "sb3-reinforce's own flags, then rl_zoo3's:\n", 1))
+    manager = functools.partial(
+        ZooExperimentManager,
+        heartbeat_interval=ours.heartbeat_interval or None,  # 0: none
+        grace_period=ours.grace_period,
+    )
+    with train_with(manager):
         train()
 
 
@@ -81,7 +114,8 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], list[str]], Callable[[], None]]]
 
 USAGE = (
     "usage: sb3-reinforce-zoo COMMAND [rl_zoo3 arguments ...]\n"
-    "  train: rl_zoo3's train (--algo reinforce and -conf zoo_configs/reinforce.yml by default)\n"
+    "  train: rl_zoo3's train (--algo reinforce and -conf zoo_configs/reinforce.yml by default; and\n"
+    "         --heartbeat-interval/--grace-period for a database --storage)\n"
     "  enjoy, record_video, record_training: rl_zoo3's (--algo reinforce by default)\n"
     "  plot_train, all_plots, plot_from_file, benchmark, load_from_hub: rl_zoo3's, with reinforce registered\n"
     "'sb3-reinforce-zoo COMMAND --help' lists the arguments."

@@ -17,8 +17,16 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from sb3_reinforce.reinforce import REINFORCE
 from sb3_reinforce.vec_env import SubsetDummyVecEnv, SubsetSubprocVecEnv
-from sb3_reinforce.zoo.adapter import ZOO_KEYS, check_version, entry_envs, parse_schedules, read_entry
+from sb3_reinforce.zoo.adapter import ZOO_KEYS, check_version, create_study_with, entry_envs, parse_schedules, read_entry
 from sb3_reinforce.zoo.registration import ALGO, register
+from sb3_reinforce.zoo.storage import (
+    HEARTBEAT_INTERVAL,
+    check_heartbeat,
+    database_url,
+    hide_password,
+    is_journal,
+    open_storage,
+)
 
 CONFIG_NAME = f"{ALGO}.yml"
 
@@ -148,19 +156,42 @@ class ZooExperimentManager(ExperimentManager):
       :func:`check_hyperparams` when it is read, before any env, folder or model is made;
     - a ``--trial-id`` that rl_zoo3 2.9.x would silently ignore is refused.
 
-    Its arguments are ExperimentManager's.
+    For every algorithm, a ``--storage`` that is a database URL is checked before anything is built (its driver
+    installed, :func:`~sb3_reinforce.zoo.storage.database_url`), and ``-optimize`` opens it with
+    :func:`~sb3_reinforce.zoo.storage.open_storage`: a heartbeat for each running trial, so that the trial of a worker
+    that died is marked FAIL.
 
-    :raise ZooConfigError: For a ``--trial-id`` rl_zoo3 would ignore
+    Its arguments are ExperimentManager's, and:
+
+    :param heartbeat_interval: Seconds between two heartbeats of a running trial, with a database ``--storage``;
+        None: no heartbeat
+    :param grace_period: Seconds after a trial's last heartbeat before another worker marks it FAIL (default: two
+        intervals)
+    :raise ZooConfigError: For a ``--trial-id`` rl_zoo3 would ignore, or a bad ``--storage`` or heartbeat
+    :raise MissingExtraError: If the driver of the ``--storage`` URL is missing (in one line naming the extra)
     :raise RLZooVersionError: Unless rl_zoo3 2.9.x is installed
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        heartbeat_interval: int | None = HEARTBEAT_INTERVAL,
+        grace_period: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         # Relies on rl_zoo3 2.9.x: create_envs builds self.vec_env_class, and setup_experiment reads the entry first
         check_version()
         bound = inspect.signature(ExperimentManager.__init__).bind(self, *args, **kwargs)
         if bound.arguments["algo"] == ALGO and not bound.arguments.get("config"):
             bound.arguments["config"] = str(default_config())
         super().__init__(*bound.args[1:], **bound.kwargs)
+        self.heartbeat_interval, self.grace_period = heartbeat_interval, grace_period
+        if self.storage and not is_journal(self.storage):
+            try:
+                check_heartbeat(heartbeat_interval, grace_period)
+                self.storage = database_url(self.storage, needed_by=f"--storage {hide_password(self.storage)}")
+            except ValueError as error:
+                raise ZooConfigError(str(error)) from None
         if self.algo != ALGO:
             return
         vec_env_class = cast(type[VecEnv], self.vec_env_class)  # rl_zoo3's attribute is typed as the metaclass
@@ -174,6 +205,11 @@ class ZooExperimentManager(ExperimentManager):
                 raise ZooConfigError(
                     "rl_zoo3 2.9.x ignores --trial-id 0 (it tests the id for truth): copy trial 0's params into -params"
                 )
+
+    def hyperparameters_optimization(self) -> None:
+        """rl_zoo3's search, with a database ``--storage`` opened by :func:`~sb3_reinforce.zoo.storage.open_storage`."""
+        with create_study_with(lambda url: open_storage(url, self.heartbeat_interval, self.grace_period)):
+            super().hyperparameters_optimization()
 
     def read_hyperparameters(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """
