@@ -451,12 +451,13 @@ def postgres():
     folder = Path(tempfile.mkdtemp(prefix="sb3-reinforce-postgres-"))  # pytest's tmp_path is root's alone (mode 700)
     as_user: list[str] = []
     if os.geteuid() == 0:
-        user = "postgres" if shutil.which("runuser") and _user_exists("postgres") else "nobody"
+        user = "postgres" if _user_exists("postgres") else "nobody"
         shutil.chown(folder, user)
         as_user = ["runuser", "-u", user, "--"]
 
-    def run(*command: str) -> None:
-        subprocess.run([*as_user, *command], check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    def run(*command: str, check: bool = True) -> None:
+        # cwd: the server's user may not enter the checkout's folder (root's home in CI), and PostgreSQL needs its cwd
+        subprocess.run([*as_user, *command], check=check, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     data, port, started = folder / "data", _free_port(), False
     try:
@@ -469,7 +470,7 @@ def postgres():
         yield f"postgresql://optuna@127.0.0.1:{port}"
     finally:
         if started:
-            subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], check=False)
+            run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(folder, ignore_errors=True)
 
 
