@@ -540,6 +540,34 @@ def test_two_workers_share_one_postgresql_study(postgres, tmp_path):
     model.learn(500)
 
 
+OPEN_AT_ONCE = """
+import sys, time
+from pathlib import Path
+import optuna
+from sb3_reinforce.zoo.storage import open_storage
+
+url, barrier, n = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+(barrier / sys.argv[4]).touch()
+while len(list(barrier.iterdir())) < n:  # every process has imported optuna and the package
+    time.sleep(0.001)
+optuna.create_study(storage=open_storage(url), study_name="s", load_if_exists=True)
+"""
+
+
+@pytest.mark.slow  # three Python processes on a PostgreSQL server
+def test_workers_opening_an_empty_database_at_once_all_get_the_study(postgres, tmp_path):
+    # Measured without the retry in open_storage: 2 of 3 such processes failed (duplicate key value violates unique
+    # constraint "pg_type_typname_nsp_index"), each of them creating optuna's tables
+    url = new_database(postgres, "at_once")
+    command = [sys.executable, "-c", OPEN_AT_ONCE, url, str(tmp_path), "3"]
+    processes = [
+        subprocess.Popen([*command, str(index)], env=package_env(), stderr=subprocess.PIPE, text=True) for index in range(3)
+    ]
+    errors = [process.communicate(timeout=120)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], "\n".join(error[-2000:] for error in errors)
+    assert optuna.get_all_study_names(storage=url) == ["s"]
+
+
 @pytest.mark.slow  # three optimizing processes on a PostgreSQL server, one of them killed
 def test_a_worker_killed_mid_trial_is_failed_by_the_heartbeat_and_the_study_goes_on(postgres, tmp_path):
     url = new_database(postgres, "killed_worker")
