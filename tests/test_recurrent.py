@@ -62,6 +62,19 @@ def test_the_value_baseline_works_with_each_recurrent_critic(critic):
     assert np.isfinite(model.logger.name_to_value["train/value_loss"])
 
 
+@pytest.mark.parametrize("policy", ["CnnLstmPolicy", "MultiInputLstmPolicy"])
+def test_image_and_dict_observations_train_their_lstm_policies(policy):
+    from tests.envs import dict_env
+    from tests.test_spaces import SMALL_CNN, image_env
+
+    env = DummyVecEnv([image_env if policy == "CnnLstmPolicy" else dict_env])
+    policy_kwargs = {**SMALL, **(SMALL_CNN if policy == "CnnLstmPolicy" else {})}
+    model = quiet(lambda: REINFORCE(policy, env, n_episodes=2, baseline="value", policy_kwargs=policy_kwargs, seed=0))
+    lstm = model.policy.lstm_actor.weight_ih_l0.detach().clone()
+    model.learn(60)
+    assert model._n_updates >= 1 and not th.equal(model.policy.lstm_actor.weight_ih_l0, lstm)
+
+
 class RecordActingLogProbs(BaseCallback):
     """The log-probability of each action under the policy that took it, by (env, row of the rollout storage), and
     at the end of each batch the training-time log-probabilities of the same steps."""
