@@ -81,6 +81,7 @@ def test_bibtex_matches_citation_cff():
 # ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # trains for 30k steps
 def test_example_runs(tmp_path, monkeypatch):
     code = re.search(r"```python\n(.*?)```", section("Example"), re.DOTALL)
     assert code is not None, "docs/algorithm.md's Example section has no python block"
