@@ -4,6 +4,7 @@ version that is installed, so neither can rot."""
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from stable_baselines3.common import evaluation
 
