@@ -11,6 +11,11 @@ with a callback that evaluates it every ``--eval-freq`` env steps. Under ``<out-
 ``curves.csv``, ``summary.md`` and ``curves.png``, and ``runs/`` (each run's rl_zoo3 folder with its
 ``config.yml`` and final model, its log, and its results as JSON).
 
+Equal time instead of equal steps: ``--time-budget SECONDS`` gives every run the same training time (the callback's
+clock, evaluations excluded), and each run stops at the first update after the time is spent. ``--n-timesteps``
+then caps the steps and remains the horizon of ``lin_`` schedules. Time budgets compare runs of one machine and one
+comparison only, trained one per core (docs/benchmarks.md, "Equal time").
+
 rl_zoo3 and matplotlib come with the compare extra (``pip install 'sb3-reinforce[compare]'``) and are imported
 when a comparison runs, so ``import sb3_reinforce`` works without them; ``sb3-reinforce compare`` checks the extra
 first and names it in one line when it is missing.
@@ -27,9 +32,11 @@ Internal: ``python -m sb3_reinforce.compare RUN.json`` trains one run (what each
 import argparse
 import contextlib
 import json
+import math
 import os
 import shlex
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -66,7 +73,12 @@ class CompareArgs:
     """The seeds, explicitly (for 10 seeds: --seeds $(seq 0 9)). Every algo runs with every seed"""
     n_timesteps: int | None = None
     """Env steps per run, the same for every algo. Default: n_timesteps of the first algo in --algos whose YAML
-    has an entry for the env (REINFORCE's with the default --algos)"""
+    has an entry for the env (REINFORCE's with the default --algos). With --time-budget it is the cap on the steps
+    (a run that reaches it first ends there) and still the horizon over which lin_ schedules anneal"""
+    time_budget: float | None = None
+    """Seconds of training per run, the same for every algo, instead of the same steps: each run stops at the first
+    update after this much training time (evaluations excluded), or at --n-timesteps if that comes first. Needs one
+    run per core (--workers at most the usable cores); seconds compare within one machine and one comparison only"""
     eval_freq: int = 10_000
     """Evaluate every this many env steps (counted over all envs of a run). Runs are also evaluated at step 0 and
     at the end of training; <= 0: only then"""
@@ -97,6 +109,32 @@ class CompareArgs:
     the tables. N processes with the same other flags and --out-dir (N machines, or a SLURM array's N jobs) fill one
     comparison; the same command without --shard then reuses their runs and writes summary.md, curves.csv and
     curves.png (docs/scale.md)"""
+
+
+def usable_cores() -> int:
+    """:return: The cores this process may run on (its affinity mask where the OS has one, else ``os.cpu_count()``)"""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def check_time_budget(time_budget: float | None, workers: int) -> None:
+    """
+    :param time_budget: ``--time-budget``'s value, in seconds (None: equal steps, nothing to check)
+    :param workers: ``--workers``
+    :raise ValueError: Naming the value, unless the budget is finite and > 0 and every run can have a core of its own
+    """
+    if time_budget is None:
+        return
+    if not (math.isfinite(time_budget) and time_budget > 0):
+        raise ValueError(f"--time-budget must be a finite number of seconds > 0, got {time_budget}")
+    cores = usable_cores()
+    if workers > cores:
+        # Runs that share a core train more slowly, so equal seconds would no longer be equal training
+        raise ValueError(
+            f"--time-budget gives every run the same seconds, so each needs a core of its own: --workers {workers} is more "
+            f"than the {cores} usable core(s) of this machine (pass --workers {cores} or fewer)"
+        )
 
 
 def parse_shard(shard: str) -> tuple[int, int]:
@@ -150,10 +188,11 @@ def resolve_args(args: CompareArgs) -> CompareArgs:
     """
     Check the env and algo names, and fill in the defaults that depend on them (``n_timesteps``, ``threshold``).
 
-    :raise ValueError: For a bad ``--shard``, an unknown env or algo, or no budget to be found
+    :raise ValueError: For a bad ``--shard`` or ``--time-budget``, an unknown env or algo, or no budget to be found
     """
     if args.shard is not None:
         parse_shard(args.shard)
+    check_time_budget(args.time_budget, args.workers)
     import gymnasium as gym
     from rl_zoo3.utils import ALGOS
 
@@ -202,6 +241,8 @@ def command_line(args: CompareArgs) -> str:
         value = getattr(args, spec.name)
         if spec.name == "shard" and value is None:  # the whole comparison: written by the command without --shard
             continue
+        if spec.name == "time_budget" and value is None:  # equal steps: the command as it was before the flag
+            continue
         flag = "--" + spec.name.replace("_", "-")
         if isinstance(value, bool):
             words.append(flag if value else f"--no-{flag[2:]}")
@@ -226,11 +267,20 @@ class EvalCurveCallback(BaseCallback):
     spent evaluating, so the wall-clock curve measures training alone. The step-0 evaluation gives every curve a
     common start (the untrained policy); the last one is of the final policy, after the last update.
 
+    With ``time_budget``, the same clock ends training: at the end of the first rollout whose clock reads at least
+    ``time_budget``, the budget is marked spent; that rollout's update still runs (SB3's ``learn()`` calls ``train()``
+    after ``on_rollout_end``), and the next ``on_step`` returns False, which makes ``collect_rollouts`` return False
+    and ``learn()`` stop before another update. So a run stops at the first update after its time is spent, one env
+    step (of every env stepped) into the next rollout; REINFORCE keeps that unfinished batch without training on it.
+    Changing the model's ``_total_timesteps`` would not do: ``learn()`` loops on its own local copy.
+
     :param eval_env: The evaluation env, built as the training env (rl_zoo3's ``create_envs(eval_env=True)``)
     :param eval_freq: Env steps between evaluations; <= 0: only at step 0 and at the end
     :param n_eval_episodes: Episodes per evaluation
     :param final_eval_episodes: Episodes of the evaluation at the end of training (default: ``n_eval_episodes``)
     :param deterministic: Whether the evaluation acts deterministically
+    :param time_budget: Seconds of training (evaluations excluded) after which training stops at the next update;
+        None: no limit but ``learn()``'s steps
     """
 
     def __init__(
@@ -240,6 +290,7 @@ class EvalCurveCallback(BaseCallback):
         n_eval_episodes: int,
         deterministic: bool = True,
         final_eval_episodes: int | None = None,
+        time_budget: float | None = None,
     ):
         super().__init__()
         self.eval_env = eval_env
@@ -253,11 +304,20 @@ class EvalCurveCallback(BaseCallback):
         self._eval_seconds = 0.0
         self._next_eval = 0
         self._ended = False
+        self.time_budget = time_budget
+        # (env steps, seconds of training) at the end of the rollout that found the budget spent, and at the end of
+        # the rollout before it (0, 0.0 if none): the run's record that it stopped at the first update after the time
+        self.budget_spent_at: tuple[int, float] | None = None
+        self.rollout_end_before: tuple[int, float] = (0, 0.0)
+
+    def training_seconds(self, now: float | None = None) -> float:
+        """:return: Seconds since training started, evaluations excluded (at ``now``, a ``time.perf_counter()``)"""
+        return (time.perf_counter() if now is None else now) - self._start - self._eval_seconds
 
     def _evaluate(self, n_episodes: int | None = None) -> None:
         began = time.perf_counter()
         # The step-0 evaluation comes before any training: its clock is 0, not the microseconds since _start
-        seconds = began - self._start - self._eval_seconds if self.curve else 0.0
+        seconds = self.training_seconds(began) if self.curve else 0.0
         if self.model.get_vec_normalize_env() is not None:
             sync_envs_normalization(self.training_env, self.eval_env)
         mean, std = evaluate_policy(
@@ -276,7 +336,18 @@ class EvalCurveCallback(BaseCallback):
         self._evaluate()  # step 0: every curve starts from the untrained policy
         self._next_eval = self.eval_freq
 
+    def _on_rollout_end(self) -> None:
+        if self.time_budget is None or self.budget_spent_at is not None:
+            return
+        seconds = self.training_seconds()
+        if seconds >= self.time_budget:
+            self.budget_spent_at = (self.model.num_timesteps, seconds)  # this rollout's update runs, then _on_step stops
+        else:
+            self.rollout_end_before = (self.model.num_timesteps, seconds)
+
     def _on_step(self) -> bool:
+        if self.budget_spent_at is not None:
+            return False  # the first step after the update that followed the spent budget: learn() stops here
         if self.eval_freq > 0 and self.model.num_timesteps >= self._next_eval:
             self._evaluate()
             while self._next_eval <= self.model.num_timesteps:
@@ -297,9 +368,11 @@ def train_run(spec: dict[str, Any]) -> dict[str, Any]:
     """
     Train one (algo, seed) with rl_zoo3's ExperimentManager and evaluate it along the way.
 
-    :param spec: ``algo, env, seed, n_timesteps, eval_freq, n_eval_episodes, allow_default, device, runs_dir,
-        command``
-    :return: The curve and the run's numbers (JSON-serializable)
+    :param spec: ``algo, env, seed, n_timesteps, time_budget, eval_freq, n_eval_episodes, allow_default, device,
+        runs_dir, command``
+    :return: The curve and the run's numbers (JSON-serializable). ``stopped_by`` is ``"time"`` if the time budget was
+        spent (then ``budget_spent_at`` and ``rollout_end_before`` are ``[env steps, seconds]`` at the end of the
+        rollout that found it spent and of the one before), else ``"steps"``
     """
     import torch as th
 
@@ -335,6 +408,7 @@ def train_run(spec: dict[str, Any]) -> dict[str, Any]:
         spec["n_eval_episodes"],
         exp.deterministic_eval,
         spec.get("final_eval_episodes"),
+        time_budget=spec.get("time_budget"),
     )
     exp.callbacks.append(callback)
     exp.learn(model)
@@ -347,6 +421,10 @@ def train_run(spec: dict[str, Any]) -> dict[str, Any]:
         "num_timesteps": model.num_timesteps,
         "train_seconds": train_seconds,
         "fps": model.num_timesteps / train_seconds,
+        "time_budget": spec.get("time_budget"),
+        "stopped_by": "steps" if callback.budget_spent_at is None else "time",
+        "budget_spent_at": callback.budget_spent_at,
+        "rollout_end_before": callback.rollout_end_before if callback.budget_spent_at is not None else None,
         "config": config,
         "entry": key,
         "entry_value": entry,
@@ -448,7 +526,18 @@ class CompareResult:
 
 
 # What makes two runs the same run: a result file with these values (and the same YAML entry) is reused
-RUN_IDENTITY = ("algo", "env", "seed", "n_timesteps", "eval_freq", "n_eval_episodes", "final_eval_episodes", "device")
+# (a result without time_budget, from before --time-budget, was trained without one: .get gives None, as for a new one)
+RUN_IDENTITY = (
+    "algo",
+    "env",
+    "seed",
+    "n_timesteps",
+    "time_budget",
+    "eval_freq",
+    "n_eval_episodes",
+    "final_eval_episodes",
+    "device",
+)
 
 
 def _finished_result(spec: dict[str, Any]) -> dict[str, Any] | None:
@@ -529,6 +618,7 @@ def compare(args: CompareArgs) -> CompareResult:
             "env": args.env,
             "seed": seed,
             "n_timesteps": args.n_timesteps,
+            "time_budget": args.time_budget,
             "eval_freq": args.eval_freq,
             "n_eval_episodes": args.n_eval_episodes,
             "final_eval_episodes": args.final_eval_episodes,
@@ -576,7 +666,7 @@ def compare(args: CompareArgs) -> CompareResult:
         path.write_text(summary_markdown(args, runs, failures))
     if runs:
         with replacing(out_dir / "curves.png") as path:
-            plot_curves(runs, args.algos, path, threshold=args.threshold, title=args.env)
+            plot_curves(runs, args.algos, path, threshold=args.threshold, title=f"{args.env}, {budget_phrase(args)}")
     return compared
 
 
@@ -605,13 +695,48 @@ def run_compare(args: CompareArgs) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
+def budget_phrase(args: CompareArgs) -> str:
+    """:return: The budget every run was given, in a few words (summary.md and the plot's title)"""
+    if args.time_budget is None:
+        return f"{args.n_timesteps:,} env steps per run"
+    return f"{args.time_budget:g} s of training per run"
+
+
+def steps_within_time_budget(args: CompareArgs, runs: list[dict[str, Any]]) -> list[str]:
+    """:return: summary.md's list, per algo, of the median env steps its runs reached and what stopped them"""
+    lines = ["Env steps reached within the time budget (median over seeds):", ""]
+    for algo in args.algos:
+        algo_runs = [run for run in runs if run["algo"] == algo]
+        if not algo_runs:
+            continue
+        steps = statistics.median(run["curve"][-1][0] for run in algo_runs)  # the final evaluation's: num_timesteps
+        by_time = sum(run.get("stopped_by") == "time" for run in algo_runs)
+        lines.append(
+            f"- {algo}: {steps:,.0f} env steps ({by_time} run(s) stopped by time, {len(algo_runs) - by_time} at the step cap)"
+        )
+    return lines
+
+
 def budget_notes(args: CompareArgs, runs: list[dict[str, Any]]) -> list[str]:
     """
-    The budget policy, said in summary.md: every algo runs ``args.n_timesteps`` steps, and rl_zoo3 anneals ``lin_``
-    schedules over the budget it is given. An algo whose zoo budget differs, and whose entry has a schedule, did not
+    The budget policy, said in summary.md: every algo runs ``args.n_timesteps`` steps (or ``args.time_budget``
+    seconds, capped at ``args.n_timesteps`` steps, with :func:`steps_within_time_budget`), and rl_zoo3 anneals ``lin_``
+    schedules over the steps it is given. An algo whose zoo budget differs, and whose entry has a schedule, did not
     run its zoo configuration: its schedule ended elsewhere. Each such algo is named.
     """
-    lines = [f"Budget: every algo runs {args.n_timesteps:,} env steps (the same for all, so the curves share an x axis)."]
+    if args.time_budget is None:
+        lines = [f"Budget: every algo runs {args.n_timesteps:,} env steps (the same for all, so the curves share an x axis)."]
+    else:
+        by_time = sum(run.get("stopped_by") == "time" for run in runs)
+        lines = [
+            f"Budget: every algo trains {args.time_budget:g} s per run, evaluations excluded (the same for all, so the "
+            "wall-clock curves share an x axis). A run stops at the first update after its time is spent, so it trains "
+            f"longer by at most one rollout and its update; it also stops at {args.n_timesteps:,} env steps if it gets "
+            f"there first. {by_time} of {len(runs)} run(s) stopped by time, {len(runs) - by_time} at the step cap. "
+            f"rl_zoo3 anneals lin_ schedules over the {args.n_timesteps:,}-step cap, so a run stopped by time ends "
+            f"partway through them. Seconds compare runs of one machine and one comparison only: these ran "
+            f"{args.workers} at a time, one per core."
+        ]
     for algo in args.algos:
         entry = next((run.get("entry_value") for run in runs if run["algo"] == algo and run.get("entry_value")), None)
         if not entry or "n_timesteps" not in entry:
@@ -628,6 +753,8 @@ def budget_notes(args: CompareArgs, runs: list[dict[str, Any]]) -> list[str]:
             )
         else:
             lines.append(f"- {algo}: its zoo budget is {zoo_budget:,} steps (no schedule, so only the length differs).")
+    if args.time_budget is not None:
+        lines += ["", *steps_within_time_budget(args, runs)]
     return lines
 
 
@@ -642,7 +769,9 @@ def summary_markdown(args: CompareArgs, runs: list[dict[str, Any]], failures: li
         "",
         f"    {command_line(args)}",
         "",
-        f"{args.n_timesteps:,} env steps per run, {n_seeds} seed{'s' if n_seeds != 1 else ''} "
+        f"{budget_phrase(args)}"
+        f"{'' if args.time_budget is None else f' (at most {args.n_timesteps:,} env steps)'}, "
+        f"{n_seeds} seed{'s' if n_seeds != 1 else ''} "
         f"({' '.join(map(str, args.seeds))}); deterministic evaluation over {args.n_eval_episodes} episodes at step 0, "
         f"every {args.eval_freq:,} env steps and at the end of training"
         f"{f' (over {args.final_eval_episodes} episodes)' if args.final_eval_episodes else ''}. "
@@ -655,7 +784,12 @@ def summary_markdown(args: CompareArgs, runs: list[dict[str, Any]], failures: li
         lines += [
             f"The runs come from {len(commands)} commands (shards, or earlier runs reused) on {len(hosts)} host(s) "
             f"({', '.join(hosts)}): each run's seconds and fps were measured on its own machine under its own load, "
-            "and each run's command is in its rl_zoo3 folder (`command.txt`).",
+            "and each run's command is in its rl_zoo3 folder (`command.txt`)."
+            + (
+                " Their time budgets are not comparable: the same seconds buy different steps on different machines."
+                if args.time_budget is not None and len(hosts) > 1
+                else ""
+            ),
             "",
         ]
     lines.append(report.compare_table(report.curves_of_runs(runs), threshold, algos=args.algos, n_seeds=n_seeds))

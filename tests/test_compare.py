@@ -5,11 +5,13 @@ import csv
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +24,14 @@ from sb3_reinforce.cli import COMMANDS, main
 from sb3_reinforce.compare import (
     RUN_IDENTITY,
     CompareArgs,
+    _finished_result,
     _launch,
     replacing,
     resolve_args,
     run_lock,
     shard_runs,
     summary_markdown,
+    usable_cores,
 )
 from sb3_reinforce.report import CURVE_COLUMNS
 from sb3_reinforce.zoo import ALGO, zoo_entry
@@ -171,6 +175,134 @@ def test_an_interrupted_comparison_resumes_and_a_changed_entry_runs_again(tmp_pa
 
 
 # ---------------------------------------------------------------------------------------------------
+# Equal time: --time-budget
+# ---------------------------------------------------------------------------------------------------
+
+
+TIME_BUDGET, STEP_CAP = 2.0, 1_000_000  # CartPole-v1 gets nowhere near the cap in 2 s
+
+
+def time_budget_argv(out_dir: Path, *algos: str, budget: float = TIME_BUDGET) -> list[str]:
+    return [
+        "compare", "--env", "CartPole-v1", "--algos", *algos, "--seeds", "0", "--n-timesteps", str(STEP_CAP),
+        "--time-budget", str(budget), "--eval-freq", "-1", "--n-eval-episodes", "1",
+        "--workers", str(min(2, usable_cores())), "--out-dir", str(out_dir),
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def time_budget_comparison(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("compare_time")
+    main(time_budget_argv(out_dir, "reinforce", "ppo"))
+    return out_dir
+
+
+@pytest.mark.slow  # trains in worker processes
+def test_time_budget_stops_every_run_at_the_first_update_after_the_time_is_spent(time_budget_comparison):
+    ppo_n_steps = 32  # rl_zoo3's ppo.yml CartPole-v1: n_steps 32, n_envs 8
+    out_dir = time_budget_comparison / "CartPole-v1"
+    for algo in ("reinforce", "ppo"):
+        run = json.loads((out_dir / "runs" / f"{algo}_seed0.json").read_text())
+        assert (run["stopped_by"], run["time_budget"], run["spec"]["time_budget"]) == ("time", TIME_BUDGET, TIME_BUDGET)
+        (before_steps, before_seconds), (spent_steps, spent_seconds) = run["rollout_end_before"], run["budget_spent_at"]
+        # The first rollout to end with the clock at the budget is the last one trained on...
+        assert before_seconds < TIME_BUDGET <= spent_seconds <= run["train_seconds"]
+        # ...and the run stops one step (of every env) into the next rollout, before its update
+        assert run["num_timesteps"] - spent_steps == N_ENVS
+        assert run["num_timesteps"] < STEP_CAP
+        if algo == "ppo":  # the overshoot is at most one rollout of n_steps per env, and that rollout's update
+            assert spent_steps - before_steps == ppo_n_steps * N_ENVS
+        # The final evaluation is of the last update's policy, its clock the run's training time
+        assert run["curve"][-1][:2] == [run["num_timesteps"], run["train_seconds"]]
+    summary = (out_dir / "summary.md").read_text()
+    assert "2 s of training per run (at most 1,000,000 env steps)" in summary
+    assert "2 of 2 run(s) stopped by time, 0 at the step cap" in summary
+    assert "- reinforce: " in summary and "env steps (1 run(s) stopped by time, 0 at the step cap)" in summary
+    command = next(line.strip() for line in summary.splitlines() if line.strip().startswith("sb3-reinforce compare"))
+    assert parse(shlex.split(command)[1:]).time_budget == TIME_BUDGET
+    assert {row["algo"] for row in read_curves(out_dir / "curves.csv")} == {"reinforce", "ppo"}
+    assert_valid_png(out_dir / "curves.png")
+
+
+@pytest.mark.slow  # trains in a worker process
+def test_a_run_trained_under_another_time_budget_is_trained_again(time_budget_comparison, tmp_path):
+    shutil.copytree(time_budget_comparison, tmp_path, dirs_exist_ok=True)
+    runs = tmp_path / "CartPole-v1" / "runs"
+    first = {algo: (runs / f"{algo}_seed0.json").stat().st_mtime_ns for algo in ("reinforce", "ppo")}
+    main(time_budget_argv(tmp_path, "reinforce", "ppo"))
+    assert {algo: (runs / f"{algo}_seed0.json").stat().st_mtime_ns for algo in first} == first  # the same budget: reused
+    main(time_budget_argv(tmp_path, "reinforce", budget=1.5))
+    assert (runs / "reinforce_seed0.json").stat().st_mtime_ns != first["reinforce"]
+    assert json.loads((runs / "reinforce_seed0.json").read_text())["time_budget"] == 1.5
+
+
+@pytest.mark.slow  # trains in a worker process
+def test_a_run_that_reaches_the_step_cap_before_the_time_budget_ends_there(tmp_path):
+    config = tmp_path / "reinforce.yml"
+    config.write_text(
+        yaml.safe_dump({"CartPole-v1": {"n_timesteps": 1000, "policy": "MlpPolicy", "n_envs": 2, "n_episodes": 2}})
+    )
+    main(
+        [
+            "compare", "--env", "CartPole-v1", "--algos", "reinforce", "--seeds", "0", "--n-timesteps", "400",
+            "--time-budget", "600", "--eval-freq", "-1", "--n-eval-episodes", "1", "--out-dir", str(tmp_path / "out"),
+            "--config", str(config),
+        ]
+    )  # fmt: skip
+    run = json.loads((tmp_path / "out" / "CartPole-v1" / "runs" / "reinforce_seed0.json").read_text())
+    assert (run["stopped_by"], run["budget_spent_at"]) == ("steps", None)
+    assert 400 <= run["num_timesteps"] < 402 and run["train_seconds"] < 600  # REINFORCE steps at most its 2 envs at once
+    summary = (tmp_path / "out" / "CartPole-v1" / "summary.md").read_text()
+    assert "0 of 1 run(s) stopped by time, 1 at the step cap" in summary
+
+
+def test_resume_reuses_a_result_only_under_the_same_time_budget(tmp_path):
+    entry = {"n_timesteps": 1000, "policy": "MlpPolicy"}
+    spec = {name: None for name in RUN_IDENTITY} | {"algo": ALGO, "seed": 0, "entry_value": entry}
+    spec["result_path"] = str(tmp_path / "reinforce_seed0.json")
+
+    def finished(**identity):
+        result = {"algo": ALGO, "seed": 0, "spec": {name: spec[name] for name in RUN_IDENTITY} | identity}
+        Path(spec["result_path"]).write_text(json.dumps(result | {"entry_value": entry}))
+
+    finished(time_budget=2.0)
+    assert _finished_result(spec | {"time_budget": 2.0}) is not None
+    assert _finished_result(spec | {"time_budget": 3.0}) is None
+    assert _finished_result(spec) is None  # equal steps: not a run stopped by time
+    finished()
+    result = json.loads(Path(spec["result_path"]).read_text())
+    del result["spec"]["time_budget"]  # a result written before --time-budget existed
+    Path(spec["result_path"]).write_text(json.dumps(result))
+    assert _finished_result(spec) is not None
+    assert _finished_result(spec | {"time_budget": 2.0}) is None
+
+
+def test_summary_states_the_time_budget_and_the_steps_each_algo_reached(tmp_path):
+    def run(algo, seed, steps, stopped_by):
+        curve = [(0, 0.0, 10.0, 0.0), (steps, 2.2, 50.0, 0.0)]
+        return {
+            "algo": algo,
+            "seed": seed,
+            "curve": curve,
+            "stopped_by": stopped_by,
+            "config": str(tmp_path / "x.yml"),
+            "entry": "e",
+        }
+
+    runs = [run("reinforce", 0, 9000, "time"), run("reinforce", 1, 5000, "time"), run("reinforce", 2, 6000, "steps")]
+    runs.append(run("ppo", 0, 1288, "time"))
+    args = CompareArgs(algos=["reinforce", "ppo", "a2c"], seeds=[0, 1, 2], n_timesteps=6000, time_budget=2.0, workers=2)
+    summary = summary_markdown(args, runs, [])
+    assert "2 s of training per run (at most 6,000 env steps), 3 seeds" in summary
+    assert "3 of 4 run(s) stopped by time, 1 at the step cap" in summary
+    assert "these ran 2 at a time, one per core" in summary
+    assert "- reinforce: 6,000 env steps (2 run(s) stopped by time, 1 at the step cap)" in summary
+    assert "- ppo: 1,288 env steps (1 run(s) stopped by time, 0 at the step cap)" in summary
+    assert "- a2c: " not in summary  # no run
+    assert "time budget" not in summary_markdown(replace(args, time_budget=None), runs, [])
+
+
+# ---------------------------------------------------------------------------------------------------
 # Shards: several processes fill one comparison
 # ---------------------------------------------------------------------------------------------------
 
@@ -297,6 +429,14 @@ def test_shards_at_once_fill_one_comparison_and_a_killed_shard_retrains_only_its
         (["--shard", "0/2"], "got '0/2'"),
         (["--shard", "2"], "got '2'"),
         (["--shard", "one/2"], "got 'one/2'"),
+        (["--time-budget", "0"], r"--time-budget must be a finite number of seconds > 0, got 0.0"),
+        (["--time-budget", "-5"], "got -5.0"),
+        (["--time-budget", "nan"], "got nan"),
+        (["--time-budget", "inf"], "got inf"),
+        (
+            ["--time-budget", "60", "--workers", str(usable_cores() + 1)],
+            rf"--workers {usable_cores() + 1} is more than the {usable_cores()} usable core\(s\) of this machine",
+        ),
     ],
 )
 def test_bad_arguments_fail_before_any_run(tmp_path, argv, message):
