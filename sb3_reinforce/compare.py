@@ -77,8 +77,9 @@ class CompareArgs:
     (a run that reaches it first ends there) and still the horizon over which lin_ schedules anneal"""
     time_budget: float | None = None
     """Seconds of training per run, the same for every algo, instead of the same steps: each run stops at the first
-    update after this much training time (evaluations excluded), or at --n-timesteps if that comes first. Needs one
-    run per core (--workers at most the usable cores); seconds compare within one machine and one comparison only"""
+    update after this much training time (evaluations excluded), or at --n-timesteps if that comes first. Each run
+    needs a core of its own (--workers at most the usable cores); seconds compare within one machine and one
+    comparison only"""
     eval_freq: int = 10_000
     """Evaluate every this many env steps (counted over all envs of a run). Runs are also evaluated at step 0 and
     at the end of training; <= 0: only then"""
