@@ -51,3 +51,5 @@ trial own-env-defaults LunarLanderContinuous-v3 "0 1 2" 50000 10 20
 trial own-env-template LunarLanderContinuous-v3 "0 1 2" 50000 10 20
 trial own-env-defaults BipedalWalker-v3 "0 1 2" 50000 5 10
 trial own-env-template BipedalWalker-v3 "0 1 2" 50000 5 10
+# Issue 18, the LSTM policy on a velocity-masked env (docs/recurrent.md), trial seeds 0-2
+trial recurrent-novel CartPoleNoVel-v1 "0 1 2" 5000 5 20
