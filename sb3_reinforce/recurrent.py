@@ -83,8 +83,8 @@ def pad_steps(steps: th.Tensor | TensorDict, mask: th.Tensor) -> th.Tensor | Ten
 
 
 def _torch_mask(lengths: np.ndarray, device: th.device, extra_step: bool = False) -> th.Tensor:
-    mask = valid_mask(np.asarray(lengths) + 1 if extra_step else lengths)
-    return th.as_tensor(mask, device=device)
+    """:return: :func:`~sb3_reinforce.estimators.valid_mask` as a tensor, with one more step per episode if asked"""
+    return th.as_tensor(valid_mask(np.asarray(lengths) + 1 if extra_step else lengths), device=device)
 
 
 def unrolled_distribution(policy: Any, observations: th.Tensor | TensorDict, lengths: np.ndarray) -> Distribution:
@@ -150,16 +150,15 @@ def unrolled_values(
     device = policy.device
     with_terminal = truncated is not None and terminal_observations is not None and bool(np.any(truncated))
     lengths = np.asarray(lengths)
-    steps_mask = valid_mask(lengths + 1 if with_terminal else lengths)
-    mask = th.as_tensor(steps_mask, device=device)
-    n_episodes, max_len = steps_mask.shape
-    observed = np.zeros_like(steps_mask)
-    observed[valid_mask(lengths).nonzero()] = True  # the episode's own steps, without the extra one
+    mask = _torch_mask(lengths, device, extra_step=with_terminal)
+    n_episodes, max_len = mask.shape
+    observed = th.zeros_like(mask)
+    observed[_torch_mask(lengths, device).nonzero(as_tuple=True)] = True  # the episode's own steps, not the extra one
     padded = pad_steps(_with_last_rows(observations, lengths, truncated, terminal_observations, with_terminal), mask)
     states = zero_states(critic_lstm(policy), n_episodes, device)
     values = policy.predict_values(padded, states, th.zeros(n_episodes * max_len, device=device)).flatten()
     values = values.reshape(n_episodes, max_len)
-    step_values = values[th.as_tensor(observed, device=device)]
+    step_values = values[observed]
     if not with_terminal:
         return step_values, None
     assert truncated is not None
@@ -217,10 +216,14 @@ def episode_chunks(lengths: np.ndarray, batch_size: int, generator: th.Generator
     return chunks
 
 
-def select_episodes(observations: th.Tensor | TensorDict, lengths: np.ndarray, episodes: np.ndarray) -> th.Tensor | TensorDict:
-    """:return: The steps of ``episodes`` (indices into the batch), in that order, from steps stored episode 0 first"""
+def episode_rows(lengths: np.ndarray, episodes: np.ndarray) -> np.ndarray:
+    """:return: The rows of ``episodes`` (indices into the batch), in that order, among steps stored episode 0 first"""
     starts = np.cumsum(lengths) - lengths
-    rows = np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in episodes])
-    if isinstance(observations, dict):
-        return {key: value[rows] for key, value in observations.items()}
-    return observations[rows]
+    return np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in episodes])
+
+
+def select_rows(steps: th.Tensor | TensorDict, rows: th.Tensor | np.ndarray) -> th.Tensor | TensorDict:
+    """:return: The rows ``rows`` of a batch's steps (a dict of tensors for Dict observations)"""
+    if isinstance(steps, dict):
+        return {key: value[rows] for key, value in steps.items()}
+    return steps[rows]

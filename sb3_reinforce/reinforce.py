@@ -25,9 +25,10 @@ from sb3_reinforce.recurrent import (
     RECURRENT_POLICIES,
     LSTMStates,
     episode_chunks,
+    episode_rows,
     is_recurrent,
     recurrent_policy_class,
-    select_episodes,
+    select_rows,
     unrolled_log_prob,
     unrolled_values,
     zero_states,
@@ -732,14 +733,11 @@ class REINFORCE(OnPolicyAlgorithm):
     def _fit_recurrent_critic(self, batch: EpisodeBatch, targets: th.Tensor) -> None:
         """:meth:`_fit_critic` for a recurrent critic: each minibatch holds whole episodes, unrolled from their start."""
         assert self.critic_optimizer is not None
-        starts = np.cumsum(batch.lengths) - batch.lengths
         for _ in range(self.n_critic_updates):
             for episodes in episode_chunks(batch.lengths, self.critic_batch_size):
-                lengths = batch.lengths[episodes]
-                observations = select_episodes(batch.observations, batch.lengths, episodes)
-                rows = np.concatenate([np.arange(starts[i], starts[i] + batch.lengths[i]) for i in episodes])
-                values, _ = unrolled_values(self.policy, observations, lengths)
-                self._critic_step(F.mse_loss(values, targets[th.as_tensor(rows, device=self.device)]))
+                rows = th.as_tensor(episode_rows(batch.lengths, episodes), device=self.device)
+                values, _ = unrolled_values(self.policy, select_rows(batch.observations, rows), batch.lengths[episodes])
+                self._critic_step(F.mse_loss(values, targets[rows]))
 
     def learn(
         self: SelfREINFORCE,
