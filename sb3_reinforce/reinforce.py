@@ -711,11 +711,7 @@ class REINFORCE(OnPolicyAlgorithm):
         n_steps = len(targets)
         for _ in range(self.n_critic_updates):
             for indices in th.randperm(n_steps, device=self.device).split(self.critic_batch_size):
-                obs = (
-                    {key: value[indices] for key, value in observations.items()}
-                    if isinstance(observations, dict)
-                    else observations[indices]
-                )
+                obs = select_rows(observations, indices)
                 self._critic_step(F.mse_loss(self.policy.predict_values(obs).flatten(), targets[indices]))
 
     def _critic_step(self, value_loss: th.Tensor) -> None:
