@@ -23,6 +23,19 @@ per-call overhead inflates the Python-heavy parts); a timer counts the time of i
 inside it, and ``rest`` is the wall time of ``learn()`` minus all the others. The timers call the same methods with
 the same arguments: the trained parameters are those of an unprofiled run (tests/test_profile_run.py checks it). Their
 own cost, measured on a no-op and multiplied by the number of timed calls, is printed and saved beside the table.
+
+With ``--envpool`` it measures instead EnvPool's version of the env against gymnasium's (issue 21: worth it only if the
+env's step is a large share of the time), in a venv that has envpool (not a dependency of this project)::
+
+    python -m venv /tmp/ep && /tmp/ep/bin/pip install torch stable-baselines3 gymnasium[mujoco] envpool tyro pyyaml
+    PYTHONPATH=. /tmp/ep/bin/python benchmarks/profile_run.py --envpool   # docs/results/profile/envpool_Hopper-v5.json
+
+(1) raw steps with random actions, 8 envs, one thread: gymnasium's ``env.unwrapped.step``, gymnasium's step through
+the wrappers SB3 and gymnasium add (Monitor, TimeLimit, OrderEnforcing, PassiveEnvChecker), and EnvPool's
+``step(actions, env_id)`` for all 8 envs and for 4 of them chosen at random at each call, an ended episode reset at
+once with ``reset(env_id)`` as SB3's VecEnvs do; (2) short REINFORCE runs with the env's entry (read from the YAML)
+on a SubsetDummyVecEnv and on :class:`EnvPoolSubsetVecEnv`, both under VecNormalize. Repeats are interleaved; the
+table gives medians.
 """
 
 import json
@@ -66,7 +79,16 @@ class Args:
     config: str | None = None
     """The zoo YAML (default: the packaged zoo_configs/reinforce.yml)"""
     out: str | None = None
-    """The table, as JSON (docs/tables.py's json kind); default docs/results/profile/ENV.json"""
+    """The table, as JSON (docs/tables.py's json kind); default docs/results/profile/ENV.json
+    (with --envpool: docs/results/profile/envpool_ENV.json)"""
+    envpool: bool = False
+    """Instead of the profile: EnvPool's env against gymnasium's, raw steps and short REINFORCE runs"""
+    envpool_steps: int = 20_000
+    """With --envpool: env steps per raw-step measurement"""
+    envpool_learn_steps: int = 30_000
+    """With --envpool: env steps per REINFORCE run (0: no runs)"""
+    repeats: int = 5
+    """With --envpool: interleaved repeats of each measurement (REINFORCE runs: at most 2)"""
 
 
 class Profile:
@@ -230,7 +252,205 @@ def _machine() -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------------------------------------------
+# EnvPool against gymnasium (--envpool)
+# ---------------------------------------------------------------------------------------------------
+
+
+def envpool_subset_vec_env(env_id: str, n_envs: int, seed: int) -> Any:
+    """
+    :return: A minimal :class:`~sb3_reinforce.vec_env.SubsetVecEnv` on an EnvPool pool of ``n_envs`` envs (one
+        thread), for timing only: SB3's VecEnv contract as REINFORCE and VecNormalize use it (an ended episode is
+        reset in the same step, its last observation in ``terminal_observation``, ``TimeLimit.truncated``, Monitor's
+        ``episode`` info), none of the attribute and method forwarding
+    """
+    import envpool
+    import gymnasium as gym
+    import numpy as np
+
+    from sb3_reinforce.vec_env import SubsetVecEnv
+
+    class EnvPoolSubsetVecEnv(SubsetVecEnv):
+        def __init__(self) -> None:
+            # EnvPool resets an ended env at its next step; this VecEnv resets it at once, with reset(env_id)
+            self.pool = envpool.make(
+                env_id, env_type="gymnasium", num_envs=n_envs, batch_size=n_envs, num_threads=1, seed=seed
+            )
+            super().__init__(n_envs, self.pool.observation_space, self.pool.action_space)
+            self.returns, self.lengths = np.zeros(n_envs), np.zeros(n_envs, dtype=int)
+
+        def reset(self) -> Any:
+            self.n_calls += 1
+            self.returns[:], self.lengths[:] = 0.0, 0
+            return self.pool.reset()[0]
+
+        def step_async(self, actions: np.ndarray) -> None:
+            self.actions = actions
+
+        def step_wait(self) -> Any:
+            self.n_calls += 1
+            ids = np.arange(self.num_envs) if self._subset is None else self._subset
+            obs, rewards, terminated, truncated, _ = self.pool.step(np.asarray(self.actions, dtype=np.float64), ids)
+            self.returns[ids] += rewards
+            self.lengths[ids] += 1
+            dones = terminated | truncated
+            infos: list[dict[str, Any]] = [{} for _ in ids]
+            for k in np.flatnonzero(dones):
+                env = ids[k]
+                episode = {"r": self.returns[env], "l": int(self.lengths[env]), "t": 0.0}
+                truncated_only = bool(truncated[k] and not terminated[k])
+                infos[k] = {"terminal_observation": obs[k].copy(), "TimeLimit.truncated": truncated_only, "episode": episode}
+                self.returns[env], self.lengths[env] = 0.0, 0
+            if dones.any():
+                obs[dones] = self.pool.reset(ids[dones])[0]
+            return obs, rewards.astype(np.float32), dones, infos
+
+        def close(self) -> None:
+            self.pool.close()
+
+        def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
+            return [None] * self.num_envs  # render_mode, the only attribute VecEnv and REINFORCE read
+
+        def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
+            raise NotImplementedError
+
+        def env_method(self, method_name: str, *args: Any, indices: Any = None, **kwargs: Any) -> list[Any]:
+            raise NotImplementedError
+
+        def env_is_wrapped(self, wrapper_class: type, indices: Any = None) -> list[bool]:
+            # EnvPool ends an episode at the env's max_episode_steps as a TimeLimit would (REINFORCE asks)
+            return [issubclass(wrapper_class, gym.wrappers.TimeLimit)] * self.num_envs
+
+    return EnvPoolSubsetVecEnv()
+
+
+def _raw_steps(mode: str, env_id: str, n_envs: int, steps: int, seed: int) -> float:
+    """:return: Seconds per env step of ``mode`` with random actions, resets included"""
+    import gymnasium as gym
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    actions = rng.uniform(-1.0, 1.0, (4096, n_envs, *gym.make(env_id).action_space.shape))
+    n_calls = steps // n_envs
+    if mode.startswith("gymnasium"):
+        from stable_baselines3.common.monitor import Monitor
+
+        envs = [Monitor(gym.make(env_id)) for _ in range(n_envs)]
+        if mode == "gymnasium (a)":
+            envs = [env.unwrapped for env in envs]  # type: ignore[misc]
+        for i, env in enumerate(envs):
+            env.reset(seed=seed + i)
+        start = time.perf_counter()
+        for t in range(n_calls):
+            for i, env in enumerate(envs):
+                _, _, terminated, truncated, _ = env.step(actions[t % 4096, i])
+                if terminated or truncated:
+                    env.reset()
+        return (time.perf_counter() - start) / (n_calls * n_envs)
+    venv = envpool_subset_vec_env(env_id, n_envs, seed)
+    venv.reset()
+    n_subset = n_envs if mode == "envpool all" else n_envs // 2
+    subsets = np.sort(np.array([rng.choice(n_envs, n_subset, replace=False) for _ in range(256)]), axis=1)
+    start = time.perf_counter()
+    for t in range(n_calls):
+        venv._subset = subsets[t % 256]
+        venv.step_async(actions[t % 4096, :n_subset])
+        venv.step_wait()
+    return (time.perf_counter() - start) / (n_calls * n_subset)
+
+
+def _entry(env_id: str, config: str | None) -> dict[str, Any]:
+    """:return: REINFORCE's arguments from the env's zoo entry (read here: rl_zoo3 need not be installed)"""
+    import torch as th
+    import yaml
+
+    entries = yaml.safe_load(Path(config or ROOT / "zoo_configs" / "reinforce.yml").read_text())
+    kwargs = {key: value for key, value in entries[env_id].items() if key not in ("n_timesteps", "normalize")}
+    for key, value in kwargs.items():
+        if isinstance(value, str) and value.startswith("lin_"):  # rl_zoo3's linear schedule
+            kwargs[key] = lambda progress_remaining, initial=float(value[4:]): progress_remaining * initial
+    kwargs["policy_kwargs"] = eval(kwargs.get("policy_kwargs", "dict()"), {"dict": dict, "nn": th.nn})
+    return kwargs
+
+
+def _learn_fps(mode: str, env_id: str, steps: int, seed: int, config: str | None) -> float:
+    """:return: Env steps per second of a REINFORCE run with the env's entry, on gymnasium's or EnvPool's envs"""
+    import torch as th
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from sb3_reinforce import REINFORCE, SubsetDummyVecEnv
+
+    th.set_num_threads(1)
+    kwargs = _entry(env_id, config)
+    n_envs = kwargs.pop("n_envs")
+    if mode == "envpool":
+        venv = envpool_subset_vec_env(env_id, n_envs, seed)
+    else:
+        venv = make_vec_env(env_id, n_envs=n_envs, seed=seed, vec_env_cls=SubsetDummyVecEnv)
+    model = REINFORCE(env=VecNormalize(venv, norm_obs=True, norm_reward=False), seed=seed, device="cpu", **kwargs)
+    start = time.perf_counter()
+    model.learn(steps)
+    return model.num_timesteps / (time.perf_counter() - start)
+
+
+def envpool_table(args: Args) -> dict[str, Any]:
+    """:return: The --envpool measurements: medians, and speed-ups against gymnasium's wrapped step and SubsetDummyVecEnv"""
+    import statistics
+
+    import envpool
+
+    raw_modes = ["gymnasium (a)", "gymnasium (a)+(b)", "envpool all", "envpool subset"]
+    raw: dict[str, list[float]] = {mode: [] for mode in raw_modes}
+    fps: dict[str, list[float]] = {"subset_dummy": [], "envpool": []}
+    for repeat in range(args.repeats):
+        for mode in raw_modes:
+            raw[mode].append(_raw_steps(mode, args.env, 8, args.envpool_steps, args.seed + repeat))
+            print(f"# repeat {repeat} {mode}: {1e6 * raw[mode][-1]:.1f} µs per env step", file=sys.stderr, flush=True)
+        if args.envpool_learn_steps > 0 and repeat < 2:
+            for mode in fps:
+                fps[mode].append(_learn_fps(mode, args.env, args.envpool_learn_steps, args.seed, args.config))
+                print(f"# repeat {repeat} REINFORCE on {mode}: {fps[mode][-1]:.0f} steps/s", file=sys.stderr, flush=True)
+    labels = {
+        "gymnasium (a)": "gymnasium: env.unwrapped.step, 8 envs",
+        "gymnasium (a)+(b)": "gymnasium: envs[i].step (Monitor, TimeLimit, OrderEnforcing, PassiveEnvChecker), 8 envs",
+        "envpool all": "EnvPool: step(actions, env_id), all 8 envs",
+        "envpool subset": "EnvPool: step(actions, env_id), 4 of 8 envs",
+    }
+    seconds = {mode: statistics.median(values) for mode, values in raw.items()}
+    rows = [
+        [labels[mode], f"{1e6 * value:.1f}", f"{1 / value:.0f}", f"{seconds['gymnasium (a)+(b)'] / value:.2f}x"]
+        for mode, value in seconds.items()
+    ]
+    if args.envpool_learn_steps > 0:
+        medians = {mode: statistics.median(values) for mode, values in fps.items()}
+        for mode, label in (("subset_dummy", "SubsetDummyVecEnv"), ("envpool", "EnvPoolSubsetVecEnv")):
+            value, what = medians[mode], f"REINFORCE {args.envpool_learn_steps // 1000}k steps on {label}, under VecNormalize"
+            rows.append([what, f"{1e6 / value:.1f}", f"{value:.0f}", f"{value / medians['subset_dummy']:.2f}x"])
+    return {
+        "columns": ["measurement (1 thread)", "µs per env step (median)", "env steps/s", "speed-up"],
+        "rows": rows,
+        "raw_seconds_per_step": raw,
+        "reinforce_fps": fps,
+        "envpool": envpool.__version__,
+    }
+
+
 def main(args: Args) -> None:
+    if args.envpool:
+        out = Path(args.out or f"docs/results/profile/envpool_{args.env}.json")
+        machine = _machine()
+        result = envpool_table(args)
+        result.update(
+            command="PYTHONPATH=. /tmp/ep/bin/python " + " ".join(["benchmarks/profile_run.py", *sys.argv[1:]]),
+            machine=machine,
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+        from sb3_reinforce.report import markdown_table
+
+        print(markdown_table(result["columns"], [list(map(str, row)) for row in result["rows"]]), f"\nwrote {out}", sep="\n")
+        return
     out = Path(args.out or f"docs/results/profile/{args.env}.json")
     machine = _machine()
     run = train(args.env, args.n_timesteps, args.seed, args.config)
