@@ -14,6 +14,8 @@ Kinds:
 - ``report DIR [THRESHOLD]``: the published table of a comparison over report seeds (1000 and up; a lower seed is an
   error), from ``DIR/curves.csv``: per algo the seeds, the env steps, the final eval's IQM [95% bootstrap CI], its
   mean ± std and the worst seed, and with THRESHOLD the median and slowest seed's env steps to it;
+  Each further ``OTHER=NAME`` adds the runs of the comparison in directory ``OTHER`` (of one algo) as the row ``NAME``,
+  e.g. the same algo with another config;
 - ``report-envs DIR ENV...``: the same without a threshold, one row per env and algo, from ``DIR/ENV/curves.csv``
   for each ENV (in that order; an env whose comparison has not run says so);
 - ``report-runs DIR ENV...``: the same from per-run JSON files ``DIR/ENV/*.json`` (``benchmarks/defaults_suite.py``'s:
@@ -74,10 +76,23 @@ def compare_table(directory: Path, threshold: float | None = None) -> str:
     return _not_run(directory) if curves is None else report.compare_table(curves, threshold)
 
 
-def report_table(directory: Path, threshold: float | None = None) -> str:
-    """:return: The report-seed table of the comparison in ``directory``, or a line saying it has not run yet"""
+def report_table(directory: Path, threshold: float | None = None, others: dict[str, Path] | None = None) -> str:
+    """
+    :param others: Rows to add: name -> directory of another comparison of one algo, shown under that name
+    :return: The report-seed table of the comparison in ``directory``, or a line saying it has not run yet
+    """
     curves = _curves(directory)
-    return _not_run(directory) if curves is None else report.report_table(curves, threshold)
+    if curves is None:
+        return _not_run(directory)
+    for name, other in (others or {}).items():
+        other_curves = _curves(other)
+        if other_curves is None:
+            return _not_run(other)
+        algos = sorted({algo for algo, _ in other_curves})
+        if len(algos) != 1:
+            raise ValueError(f"{other}={name}: a row of its own needs a comparison of one algo, got {algos}")
+        curves = {**curves, **{(name, seed): runs for (_, seed), runs in other_curves.items()}}
+    return report.report_table(curves, threshold)
 
 
 def render(spec: str) -> str:
@@ -89,7 +104,9 @@ def render(spec: str) -> str:
     if kind == "compare":
         return compare_table(ROOT / args[0], float(args[1]) if len(args) > 1 else None)
     if kind == "report":
-        return report_table(ROOT / args[0], float(args[1]) if len(args) > 1 else None)
+        others = {name: ROOT / path for path, name in (arg.split("=", 1) for arg in args[1:] if "=" in arg)}
+        thresholds = [float(arg) for arg in args[1:] if "=" not in arg]
+        return report_table(ROOT / args[0], thresholds[0] if thresholds else None, others)
     if kind in ("report-envs", "report-runs"):
         if len(args) < 2:
             raise ValueError(f"{kind} takes DIR ENV..., got {args}")

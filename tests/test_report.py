@@ -350,3 +350,20 @@ def test_regenerate_rewrites_the_body_between_the_markers_and_nothing_else(table
 def test_an_unknown_kind_names_its_marker(tables):
     with pytest.raises(ValueError, match=r"<!-- table: nope x -->: unknown table kind 'nope'"):
         tables.regenerate("<!-- table: nope x -->\n<!-- /table -->\n")
+
+
+def test_report_kind_adds_another_comparison_as_a_named_row(tables, tmp_path):
+    # e.g. REINFORCE with another config (docs/recurrent.md's frame stacking), run into a directory of its own
+    _write_comparison(tmp_path / "main", {"reinforce": REINFORCE_SEEDS, "ppo": PPO_SEEDS})
+    _write_comparison(tmp_path / "other", {"reinforce": {1000: (0.0, 40.0, 100_000), 1001: (0.0, 60.0, 100_000)}})
+    table = tables.render(f"report {tmp_path / 'main'} 250 {tmp_path / 'other'}=reinforce_framestack")
+    assert [line.split("|")[1].strip() for line in table.splitlines()[2:]] == ["reinforce", "ppo", "reinforce_framestack"]
+    # finals 40 and 60: 2 seeds, IQM = mean = 50, CI [40, 60], std sqrt(200) = 14.1, 250 never reached
+    assert _row(table, "reinforce_framestack")[1:] == [
+        "2 (1000, 1001)", "100k", "50.0 [40.0, 60.0]", "50.0 ± 14.1", "40.0 (seed 1000)", "never (0/2)", "never (seed 1000)",
+    ]  # fmt: skip
+    assert _row(table, "reinforce")[3] == "250.0 [100.0, 500.0]"  # the main comparison's rows are unchanged
+    _write_comparison(tmp_path / "two", {"reinforce": REINFORCE_SEEDS, "ppo": PPO_SEEDS})
+    with pytest.raises(ValueError, match=r"=x: a row of its own needs a comparison of one algo, got \['ppo', 'reinforce'\]"):
+        tables.render(f"report {tmp_path / 'main'} {tmp_path / 'two'}=x")
+    assert tables.render(f"report {tmp_path / 'main'} {tmp_path / 'none'}=x").startswith("Not run yet:")
