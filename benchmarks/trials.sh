@@ -12,7 +12,7 @@ SB3_REINFORCE=${SB3_REINFORCE:-sb3-reinforce}
 PYTHON=${PYTHON:-python}
 RESULTS=${RESULTS:-docs/results/trials}
 PATTERN=${1:-*}
-trial() {  # trial NAME ENV SEEDS EVAL_FREQ EVAL_EPISODES FINAL_EPISODES
+trial() {  # trial NAME ENV SEEDS EVAL_FREQ EVAL_EPISODES FINAL_EPISODES [more compare flags]
     local name=$1 env=$2 seeds=$3
     # shellcheck disable=SC2053  # $PATTERN is a glob
     [[ "$name" == $PATTERN ]] || return 0
@@ -20,7 +20,7 @@ trial() {  # trial NAME ENV SEEDS EVAL_FREQ EVAL_EPISODES FINAL_EPISODES
     $PYTHON benchmarks/seeds.py trial $seeds  # trials tune on seeds 0-99 only (benchmarks/seeds.py)
     # shellcheck disable=SC2086  # $seeds is a list of words
     $SB3_REINFORCE compare --env "$env" --algos reinforce --seeds $seeds --eval-freq "$4" --n-eval-episodes "$5" \
-        --final-eval-episodes "$6" --workers 1 --config "docs/results/trials/$name.yml" --out-dir "$RESULTS/$name" ||
+        --final-eval-episodes "$6" --workers 1 --config "docs/results/trials/$name.yml" --out-dir "$RESULTS/$name" "${@:7}" ||
         echo "trial $name on $env had failures"
 }
 # MuJoCo: the template on the envs whose entries change it, and HalfCheetah's settings on Humanoid (seed 0, as mujoco.sh)
@@ -52,4 +52,15 @@ trial own-env-template LunarLanderContinuous-v3 "0 1 2" 50000 10 20
 trial own-env-defaults BipedalWalker-v3 "0 1 2" 50000 5 10
 trial own-env-template BipedalWalker-v3 "0 1 2" 50000 5 10
 # Issue 18, the LSTM policy on a velocity-masked env (docs/recurrent.md), trial seeds 0-2
-trial recurrent-novel CartPoleNoVel-v1 "0 1 2" 5000 5 20
+# (NoVel envs have no reward_threshold: CartPole-v1's 475 is the one the issue's target uses), and rl_zoo3's RecurrentPPO
+# entry on seed 0, the speed to beat (a later --algos replaces the first)
+trial recurrent-novel CartPoleNoVel-v1 "0 1 2" 5000 5 20 --threshold 475
+trial recurrent-novel-ppo_lstm CartPoleNoVel-v1 0 5000 5 20 --threshold 475 --algos ppo_lstm
+# CartPole-v1's learning rate, 1e-2, in place of 3e-3
+trial recurrent-novel-lr1e-2 CartPoleNoVel-v1 "0 1 2" 5000 5 20 --threshold 475
+# ... and the alternative the SB3 maintainers suggest, frame stacking with an MLP: CartPole-v1's entry, and the LSTM
+# trial's settings
+trial framestack-novel CartPoleNoVel-v1 "0 1 2" 5000 5 20 --threshold 475
+trial framestack-novel-value CartPoleNoVel-v1 "0 1 2" 5000 5 20 --threshold 475
+# The LSTM on the velocity-masked Pendulum, Pendulum-v1's entry with the CartPoleNoVel-v1 trial's LSTM
+trial recurrent-pendulum PendulumNoVel-v1 "0 1 2" 50000 10 100
