@@ -238,17 +238,25 @@ def test_reinforce_with_an_lstm_estimates_the_exact_gradient_of_a_memory_task():
 
 
 @pytest.mark.slow  # RecurrentPPO through rl_zoo3, in its own process
-def test_compare_runs_recurrent_ppo_with_its_zoo_entry(tmp_path):
-    # The comparison issue 18 asks for: ppo_lstm (sb3-contrib's RecurrentPPO) with rl_zoo3's entry for the
-    # velocity-masked CartPole, evaluated with its LSTM states carried through evaluate_policy
+def test_compare_runs_the_lstm_entry_and_recurrent_ppo_with_their_zoo_entries(tmp_path):
+    # The comparison issue 18 asks for: REINFORCE's CartPoleNoVel-v1 entry (zoo_configs/reinforce.yml) against
+    # ppo_lstm (sb3-contrib's RecurrentPPO) with rl_zoo3's entry for the velocity-masked CartPole, each evaluated with
+    # its LSTM states carried through evaluate_policy
+    from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
+
     from sb3_reinforce.compare import CompareArgs, compare
 
     args = CompareArgs(
-        env="CartPoleNoVel-v1", algos=["ppo_lstm"], seeds=[0], n_timesteps=1024, eval_freq=512, n_eval_episodes=2,
-        final_eval_episodes=2, out_dir=str(tmp_path),
+        env="CartPoleNoVel-v1", algos=["reinforce", "ppo_lstm"], seeds=[0], n_timesteps=1024, eval_freq=512,
+        n_eval_episodes=2, final_eval_episodes=2, out_dir=str(tmp_path),
     )  # fmt: skip
     result = compare(args)
     assert not result.failures
-    (run,) = result.runs
-    assert run["algo"] == "ppo_lstm" and run["num_timesteps"] >= 1024
-    assert 0 < run["curve"][-1][2] <= 500  # (steps, seconds, mean, std): a CartPole return at the final evaluation
+    runs = {run["algo"]: run for run in result.runs}
+    assert sorted(runs) == ["ppo_lstm", "reinforce"]
+    for run in runs.values():
+        assert run["num_timesteps"] >= 1024
+        assert 0 < run["curve"][-1][2] <= 500  # (steps, seconds, mean, std): a CartPole return at the final evaluation
+    assert runs["reinforce"]["entry_value"]["policy"] == "MlpLstmPolicy"
+    model = REINFORCE.load(f"{runs['reinforce']['run_dir']}/CartPoleNoVel-v1.zip")
+    assert isinstance(model.policy, RecurrentActorCriticPolicy) and model.policy.lstm_critic is not None
