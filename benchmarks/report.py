@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SB3_REINFORCE = str(Path(sys.executable).parent / "sb3-reinforce")  # the one installed beside this python
 COMPARE_DIR = "docs/results/report/compare"  # REINFORCE against PPO and A2C, each with its zoo entry
 ENTRIES_DIR = "docs/results/report/entries"  # REINFORCE's entries at their own budget
+FRAMESTACK_DIR = "docs/results/report/framestack"  # REINFORCE with an MLP on stacked frames, the LSTM's alternative
+FRAMESTACK_CONFIG = "benchmarks/framestack.yml"
 CLASSIC = report_seeds(10)
 OTHER = report_seeds(5)
 MUJOCO_V5 = (
@@ -55,6 +57,8 @@ class Report:
     eval_freq: int = 100_000
     n_eval_episodes: int = 5
     final_eval_episodes: int = 10
+    config: str | None = None  # REINFORCE's YAML (None: zoo_configs/reinforce.yml)
+    threshold: float | None = None  # None: the env spec's reward_threshold
 
     def command(self, workers: int) -> list[str]:
         command = [SB3_REINFORCE, "compare", "--env", self.env, "--algos", *self.algos]
@@ -63,6 +67,10 @@ class Report:
             command += ["--n-timesteps", str(self.n_timesteps)]
         command += ["--eval-freq", str(self.eval_freq), "--n-eval-episodes", str(self.n_eval_episodes)]
         command += ["--final-eval-episodes", str(self.final_eval_episodes), "--workers", str(workers)]
+        if self.config is not None:
+            command += ["--config", self.config]
+        if self.threshold is not None:
+            command += ["--threshold", f"{self.threshold:g}"]
         return [*command, "--out-dir", self.out_dir]
 
 
@@ -80,6 +88,12 @@ REPORTS = [
     # MuJoCo v4 (the ids of rl_zoo3's PPO and A2C entries) against PPO and A2C
     Report("mujoco-v4-hopper", "Hopper-v4", OTHER, COMPARE_DIR, ALGOS, 1_000_000, 50_000),
     Report("mujoco-v4-halfcheetah", "HalfCheetah-v4", OTHER, COMPARE_DIR, ALGOS, 1_000_000, 50_000),
+    # Memory (docs/recurrent.md): the LSTM entry against RecurrentPPO's, and against an MLP on 4 stacked frames. The
+    # velocity-masked envs have no reward_threshold: their full-state env's is used
+    Report("recurrent-cartpole", "CartPoleNoVel-v1", CLASSIC, COMPARE_DIR, ("reinforce", "ppo_lstm"), 100_000, 2_000, 5,
+           100, threshold=475),
+    Report("framestack-cartpole", "CartPoleNoVel-v1", CLASSIC, FRAMESTACK_DIR, n_timesteps=100_000, eval_freq=2_000,
+           final_eval_episodes=100, config=FRAMESTACK_CONFIG, threshold=475),
 ]
 
 
