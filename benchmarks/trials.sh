@@ -45,6 +45,10 @@ trial mujoco-timefeature Walker2d-v5 "0 1 2" 100000 5 10
 trial mujoco-timefeature Hopper-v5 "0 1 2" 100000 5 10
 trial mujoco-timefeature HalfCheetah-v5 "0 1 2" 100000 5 10
 trial walker-halfcheetah-settings Walker2d-v5 "0 1 2" 100000 5 10
+# ... and the three with the time-limit bootstrap off and the time feature on (exact returns of the rewards received)
+trial mujoco-timefeature-nobootstrap HalfCheetah-v5 "0 1 2" 100000 5 10
+trial mujoco-timefeature-nobootstrap Hopper-v5 "0 1 2" 100000 5 10
+trial mujoco-timefeature-nobootstrap Walker2d-v5 "0 1 2" 100000 5 10
 # Issues 17 and 22, which settings to start from on an env with no entry (docs/own_env.md): REINFORCE's class defaults
 # against the MuJoCo template, on continuous envs of the development suite, trial seeds 0-2, the suite's 500k budget
 trial own-env-defaults LunarLanderContinuous-v3 "0 1 2" 50000 10 20
