@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The whole suite, as CI runs it (.ci/run); the 15 slowest tests are listed, to keep the suite under 10 minutes
+# The whole suite, as CI runs it (.ci/run), one worker per core (pytest-xdist), each test file on one worker so that
+# a module's costly fixtures are computed once; the 15 slowest tests are listed, to keep the suite under 10 minutes
 test: install
-	$(PY) -m pytest -q --durations=15 tests
+	$(PY) -m pytest -q -n auto --dist loadfile --durations=15 tests
 
 # A smoke test of every component in under a minute on 2 cores: the tests marked slow (worker processes, training
 # runs, statistical estimates, the wheel install) run in `make test` only
