@@ -87,7 +87,8 @@ def test_bad_parameter_raises_before_the_env_is_built(kwargs, texts):
         dict(learning_rate=lambda progress: 1e-3 * progress),
         dict(max_grad_norm=float("inf")),  # no clipping
     ],
-    ids=repr,
+    # A function's repr holds its address, which differs between pytest-xdist's workers: name it instead
+    ids=lambda kwargs: repr({key: getattr(value, "__name__", value) for key, value in kwargs.items()}),
 )
 def test_good_parameters_at_the_edges_are_accepted(kwargs):
     REINFORCE("MlpPolicy", gym.make("CartPole-v1"), **kwargs)
