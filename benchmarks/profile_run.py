@@ -27,7 +27,8 @@ own cost, measured on a no-op and multiplied by the number of timed calls, is pr
 With ``--envpool`` it measures instead EnvPool's version of the env against gymnasium's (issue 21: worth it only if the
 env's step is a large share of the time), in a venv that has envpool (not a dependency of this project)::
 
-    python -m venv /tmp/ep && /tmp/ep/bin/pip install torch==2.13.0 stable-baselines3==2.9.2 "gymnasium[mujoco]==1.4.0" envpool tyro pyyaml
+    python -m venv /tmp/ep
+    /tmp/ep/bin/pip install torch==2.13.0 stable-baselines3==2.9.2 "gymnasium[mujoco]==1.4.0" envpool tyro pyyaml
     PYTHONPATH=. /tmp/ep/bin/python benchmarks/profile_run.py --envpool   # docs/results/profile/envpool_Hopper-v5.json
 
 (1) raw steps with random actions, 8 envs, one thread: gymnasium's ``env.unwrapped.step``, gymnasium's step through
