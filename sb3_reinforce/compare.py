@@ -96,8 +96,10 @@ class CompareArgs:
     """Eval mean counted as solved, for steps- and seconds-to-threshold. Default: the gymnasium spec's
     reward_threshold (none for some envs: then those columns are left out)"""
     config: str | None = None
-    """REINFORCE's hyperparameter file (default: the packaged zoo_configs/reinforce.yml); the other algos always
-    read rl_zoo3's own"""
+    """REINFORCE's hyperparameter file (default: the packaged zoo_configs/reinforce.yml)"""
+    algo_configs: list[str] = field(default_factory=list)
+    """ALGO=FILE: another algo's hyperparameter file, in rl_zoo3's format, in place of rl_zoo3's own (e.g.
+    ppo_lstm=my_ppo_lstm.yml, for an env id rl_zoo3's file has no entry for)"""
     allow_default: bool = False
     """Let an algo without an entry for the env use its YAML's 'default' entry (untuned: off unless asked)"""
     device: str = "cpu"
@@ -180,9 +182,32 @@ def shard_runs(runs: Sequence[Run], algos: Sequence[str], seeds: Sequence[int], 
 # ---------------------------------------------------------------------------------------------------
 
 
-def _config_of(config: str | None, algo: str) -> str | None:
-    """:return: The YAML file of ``algo``: ``config`` for REINFORCE, None (rl_zoo3's own) for the others"""
-    return config if algo == ALGO else None
+def parse_algo_configs(algo_configs: Sequence[str], algos: Sequence[str]) -> dict[str, str]:
+    """
+    :param algo_configs: ``--algo-configs``, ``ALGO=FILE`` each
+    :param algos: ``--algos``
+    :return: FILE by ALGO
+    :raise ValueError: For a malformed item, an algo not in ``algos`` or REINFORCE's (``--config``), or a missing file
+    """
+    configs = {}
+    for item in algo_configs:
+        algo, sep, path = item.partition("=")
+        if not sep or not algo or not path:
+            raise ValueError(f"--algo-configs takes ALGO=FILE items, got {item!r}")
+        if algo == ALGO:
+            raise ValueError(f"--algo-configs {item!r}: REINFORCE's file is --config")
+        if algo not in algos:
+            raise ValueError(f"--algo-configs {item!r}: {algo!r} is not in --algos {list(algos)}")
+        if not Path(path).is_file():
+            raise ValueError(f"--algo-configs {item!r}: no such file {path!r}")
+        configs[algo] = path
+    return configs
+
+
+def _config_of(args: CompareArgs, algo: str) -> str | None:
+    """:return: The YAML file of ``algo``: ``--config`` for REINFORCE, its ``--algo-configs`` file or None (rl_zoo3's
+    own) for the others"""
+    return args.config if algo == ALGO else parse_algo_configs(args.algo_configs, args.algos).get(algo)
 
 
 def resolve_args(args: CompareArgs) -> CompareArgs:
@@ -209,12 +234,13 @@ def resolve_args(args: CompareArgs) -> CompareArgs:
         raise ValueError("--algos and --seeds must not be empty")
     if len(set(args.seeds)) != len(args.seeds) or len(set(args.algos)) != len(args.algos):
         raise ValueError(f"--algos and --seeds must not repeat, got {args.algos} and {args.seeds}")
+    parse_algo_configs(args.algo_configs, args.algos)
 
     n_timesteps = args.n_timesteps
     if n_timesteps is None:
         for algo in args.algos:
             with contextlib.suppress(ValueError):
-                entry, _, _ = zoo_entry(algo, args.env, args.allow_default, config=_config_of(args.config, algo))
+                entry, _, _ = zoo_entry(algo, args.env, args.allow_default, config=_config_of(args, algo))
                 if "n_timesteps" in entry:
                     n_timesteps = int(entry["n_timesteps"])
                     break
@@ -243,6 +269,8 @@ def command_line(args: CompareArgs) -> str:
         if spec.name == "shard" and value is None:  # the whole comparison: written by the command without --shard
             continue
         if spec.name == "time_budget" and value is None:  # equal steps: the command as it was before the flag
+            continue
+        if spec.name == "algo_configs" and not value:  # rl_zoo3's own files, as before the flag
             continue
         flag = "--" + spec.name.replace("_", "-")
         if isinstance(value, bool):
@@ -382,7 +410,7 @@ def train_run(spec: dict[str, Any]) -> dict[str, Any]:
     th.set_num_threads(1)  # one core per run: --workers decides how many cores are used
     algo, env_id, seed = spec["algo"], spec["env"], spec["seed"]
     # A clear message for a missing entry, before rl_zoo3 falls back to its 'default' one
-    entry, config, key = zoo_entry(algo, env_id, spec["allow_default"], config=_config_of(spec.get("config"), algo))
+    entry, config, key = zoo_entry(algo, env_id, spec["allow_default"], config=spec.get("config"))
     if algo == ALGO:
         check_hyperparams(dict(entry), f"{config}, entry {key!r}")
 
@@ -612,7 +640,7 @@ def compare(args: CompareArgs) -> CompareResult:
     entries: dict[str, Any] = {}
     for algo in args.algos:
         with contextlib.suppress(ValueError):  # no entry: that run fails and says why, the others go on
-            entries[algo] = zoo_entry(algo, args.env, args.allow_default, config=_config_of(args.config, algo))[0]
+            entries[algo] = zoo_entry(algo, args.env, args.allow_default, config=_config_of(args, algo))[0]
     specs = [
         {
             "algo": algo,
@@ -625,7 +653,7 @@ def compare(args: CompareArgs) -> CompareResult:
             "final_eval_episodes": args.final_eval_episodes,
             "allow_default": args.allow_default,
             "device": args.device,
-            "config": _config_of(args.config, algo),
+            "config": _config_of(args, algo),
             "entry_value": entries.get(algo),
             "runs_dir": str(runs_dir),
             "result_path": str(runs_dir / f"{algo}_seed{seed}.json"),

@@ -26,6 +26,7 @@ from sb3_reinforce.compare import (
     CompareArgs,
     _finished_result,
     _launch,
+    compare,
     replacing,
     resolve_args,
     run_lock,
@@ -433,6 +434,10 @@ def test_shards_at_once_fill_one_comparison_and_a_killed_shard_retrains_only_its
         (["--time-budget", "-5"], "got -5.0"),
         (["--time-budget", "nan"], "got nan"),
         (["--time-budget", "inf"], "got inf"),
+        (["--algos", "reinforce", "ppo", "--algo-configs", "ppo"], r"--algo-configs takes ALGO=FILE items, got 'ppo'"),
+        (["--algos", "reinforce", "ppo", "--algo-configs", "a2c=x.yml"], r"'a2c' is not in --algos \['reinforce', 'ppo'\]"),
+        (["--algos", "reinforce", "--algo-configs", "reinforce=x.yml"], r"'reinforce=x.yml': REINFORCE's file is --config"),
+        (["--algos", "ppo", "--algo-configs", "ppo=no-such.yml"], r"'ppo=no-such.yml': no such file 'no-such.yml'"),
         (
             ["--time-budget", "60", "--workers", str(usable_cores() + 1)],
             rf"--workers {usable_cores() + 1} is more than the {usable_cores()} usable core\(s\) of this machine",
@@ -443,6 +448,23 @@ def test_bad_arguments_fail_before_any_run(tmp_path, argv, message):
     with pytest.raises(SystemExit, match=message):
         main(["compare", *argv, "--n-timesteps", "100", "--out-dir", str(tmp_path)])
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+@pytest.mark.slow  # a PPO run in its own process
+def test_another_algos_entry_can_come_from_a_file_of_our_own(tmp_path):
+    # e.g. RecurrentPPO on LunarLanderNoVel-v3, whose entry rl_zoo3 has only under the v2 id: a copy under the v3 id
+    config = tmp_path / "ppo.yml"
+    entry = {"policy": "MlpPolicy", "n_envs": 2, "n_steps": 64, "batch_size": 64, "n_epochs": 1, "n_timesteps": 256.0}
+    config.write_text(yaml.safe_dump({"CartPole-v1": entry}))
+    args = CompareArgs(
+        algos=["ppo"], seeds=[0], eval_freq=0, n_eval_episodes=1, out_dir=str(tmp_path / "out"),
+        algo_configs=[f"ppo={config}"],
+    )  # fmt: skip
+    assert resolve_args(args).n_timesteps == 256  # the budget from our file, not rl_zoo3's 1e5
+    result = compare(args)
+    (run,) = result.runs
+    assert run["entry_value"] == entry and run["config"] == str(config) and run["num_timesteps"] == 256
+    assert f"--algo-configs ppo={config}" in run["command"]
 
 
 def test_defaults_come_from_the_zoo_yaml_and_the_gymnasium_spec():
