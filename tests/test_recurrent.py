@@ -260,3 +260,18 @@ def test_compare_runs_the_lstm_entry_and_recurrent_ppo_with_their_zoo_entries(tm
     assert runs["reinforce"]["entry_value"]["policy"] == "MlpLstmPolicy"
     model = REINFORCE.load(f"{runs['reinforce']['run_dir']}/CartPoleNoVel-v1.zip")
     assert isinstance(model.policy, RecurrentActorCriticPolicy) and model.policy.lstm_critic is not None
+
+
+def test_the_lunarlander_novel_v3_entry_of_recurrent_ppo_is_rl_zoo3s_v2_entry():
+    # benchmarks/ppo_lstm.yml only renames rl_zoo3's entry (gymnasium 1.4 has no LunarLander-v2): same settings
+    from pathlib import Path
+
+    import yaml
+
+    from sb3_reinforce.zoo import zoo_entry
+
+    config = str(Path(__file__).parents[1] / "benchmarks" / "ppo_lstm.yml")
+    ours, _, key = zoo_entry("ppo_lstm", "LunarLanderNoVel-v3", config=config)
+    _, rl_zoo3_file, _ = zoo_entry("ppo_lstm", "CartPoleNoVel-v1")  # rl_zoo3's own ppo_lstm.yml
+    theirs = yaml.safe_load(Path(rl_zoo3_file).read_text())["LunarLanderNoVel-v2"]
+    assert key == "LunarLanderNoVel-v3" and ours == theirs
