@@ -15,7 +15,7 @@ Kinds:
   error), from ``DIR/curves.csv``: per algo the seeds, the env steps, the final eval's IQM [95% bootstrap CI], its
   mean ± std and the worst seed, and with THRESHOLD the median and slowest seed's env steps to it;
   Each further ``OTHER=NAME`` adds the runs of the comparison in directory ``OTHER`` (of one algo) as the row ``NAME``,
-  e.g. the same algo with another config;
+  e.g. the same algo with another config (a line under the table says when ``OTHER`` has not run yet);
 - ``report-envs DIR ENV...``: the same without a threshold, one row per env and algo, from ``DIR/ENV/curves.csv``
   for each ENV (in that order; an env whose comparison has not run says so);
 - ``report-runs DIR ENV...``: the same from per-run JSON files ``DIR/ENV/*.json`` (``benchmarks/defaults_suite.py``'s:
@@ -84,15 +84,17 @@ def report_table(directory: Path, threshold: float | None = None, others: dict[s
     curves = _curves(directory)
     if curves is None:
         return _not_run(directory)
+    missing = []
     for name, other in (others or {}).items():
         other_curves = _curves(other)
         if other_curves is None:
-            return _not_run(other)
+            missing.append(f"\n\nRow {name}: {_not_run(other)}")
+            continue
         algos = sorted({algo for algo, _ in other_curves})
         if len(algos) != 1:
             raise ValueError(f"{other}={name}: a row of its own needs a comparison of one algo, got {algos}")
         curves = {**curves, **{(name, seed): runs for (_, seed), runs in other_curves.items()}}
-    return report.report_table(curves, threshold)
+    return report.report_table(curves, threshold) + "".join(missing)
 
 
 def render(spec: str) -> str:

@@ -366,4 +366,7 @@ def test_report_kind_adds_another_comparison_as_a_named_row(tables, tmp_path):
     _write_comparison(tmp_path / "two", {"reinforce": REINFORCE_SEEDS, "ppo": PPO_SEEDS})
     with pytest.raises(ValueError, match=r"=x: a row of its own needs a comparison of one algo, got \['ppo', 'reinforce'\]"):
         tables.render(f"report {tmp_path / 'main'} {tmp_path / 'two'}=x")
-    assert tables.render(f"report {tmp_path / 'main'} {tmp_path / 'none'}=x").startswith("Not run yet:")
+    # A named row whose comparison has not run: the table as it stands, and a line that says which row is missing
+    table, note = tables.render(f"report {tmp_path / 'main'} 250 {tmp_path / 'none'}=x").split("\n\n")
+    assert table == tables.render(f"report {tmp_path / 'main'} 250")
+    assert note == f"Row x: Not run yet: `{tmp_path / 'none'}/curves.csv` does not exist."
