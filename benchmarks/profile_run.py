@@ -41,8 +41,6 @@ table gives medians.
 
 import json
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,6 +50,9 @@ from pathlib import Path
 from typing import Any
 
 import tyro
+
+sys.path.insert(0, str(Path(__file__).parent))
+from throughput import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -234,23 +235,10 @@ def table(profile: Profile, seconds: float, num_timesteps: int, wrappers: list[s
 
 
 def _machine() -> dict[str, Any]:
-    import gymnasium
+    """:return: throughput.py's versions and machine, with MuJoCo's version and the load when the run started"""
     import mujoco
-    import stable_baselines3
-    import torch
 
-    commit = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], capture_output=True, text=True, cwd=ROOT)
-    return {
-        "commit": commit.stdout.strip() or None,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "stable_baselines3": stable_baselines3.__version__,
-        "gymnasium": gymnasium.__version__,
-        "mujoco": mujoco.__version__,
-        "cpu_count": os.cpu_count(),
-        "torch_threads": 1,
-        "load_average_at_start": os.getloadavg(),
-    }
+    return {**machine(), "mujoco": mujoco.__version__, "load_average_at_start": os.getloadavg()}
 
 
 # ---------------------------------------------------------------------------------------------------

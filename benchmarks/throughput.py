@@ -143,7 +143,8 @@ def _run_in_subprocess(mode: str, env_id: str, n_envs: int, steps: int, seed: in
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _machine() -> dict:
+def machine() -> dict:
+    """:return: The versions and machine a benchmark result was measured with (also benchmarks/profile_run.py's)"""
     import gymnasium
     import stable_baselines3
     import torch
@@ -166,7 +167,7 @@ def main(args: Args) -> None:
     if args.memory_steps > 0:
         memory = {mode: _run_in_subprocess(mode, "CartPole-v1", 8, args.memory_steps, 0) for mode in ("reinforce", "ppo")}
         path = out_dir / "memory_CartPole-v1.json"
-        path.write_text(json.dumps({"steps": args.memory_steps, "machine": _machine(), "runs": memory}, indent=1))
+        path.write_text(json.dumps({"steps": args.memory_steps, "machine": machine(), "runs": memory}, indent=1))
         print(f"wrote {path}\n\n{memory_table(path)}")
         return
 
@@ -190,7 +191,7 @@ def main(args: Args) -> None:
             "steps": args.steps,
             "repeats": args.repeats,
             "entry_env": entry_envs.get(env_id),
-            "machine": _machine(),
+            "machine": machine(),
             "measurements": {mode: results[(env_id, mode)] for mode in args.modes},
         }
         path.write_text(json.dumps(record, indent=1))
