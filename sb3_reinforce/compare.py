@@ -637,10 +637,11 @@ def compare(args: CompareArgs) -> CompareResult:
     command = command_line(args)
     from sb3_reinforce.zoo import zoo_entry
 
+    configs = {algo: _config_of(args, algo) for algo in args.algos}
     entries: dict[str, Any] = {}
     for algo in args.algos:
         with contextlib.suppress(ValueError):  # no entry: that run fails and says why, the others go on
-            entries[algo] = zoo_entry(algo, args.env, args.allow_default, config=_config_of(args, algo))[0]
+            entries[algo] = zoo_entry(algo, args.env, args.allow_default, config=configs[algo])[0]
     specs = [
         {
             "algo": algo,
@@ -653,7 +654,7 @@ def compare(args: CompareArgs) -> CompareResult:
             "final_eval_episodes": args.final_eval_episodes,
             "allow_default": args.allow_default,
             "device": args.device,
-            "config": _config_of(args, algo),
+            "config": configs[algo],
             "entry_value": entries.get(algo),
             "runs_dir": str(runs_dir),
             "result_path": str(runs_dir / f"{algo}_seed{seed}.json"),
