@@ -10,7 +10,8 @@ Each argument is a run's result file from ``sb3-reinforce compare``. The run's f
 model and its VecNormalize statistics, which are not committed) must be on this machine, relative to the current
 directory. The policy acts deterministically, as in the comparison's evaluations, on the entry's env (its wrappers and
 frozen VecNormalize statistics), env seeds 0 to ``--episodes`` - 1. The forward distance is the change of the root's x
-position (``qpos[0]``) from the reset to the last step, for envs that have one (MuJoCo's).
+position (``qpos[0]``) from the reset to the start of the episode's last step (the VecEnv resets the env within that
+step, so its end is not seen), for envs that have one (MuJoCo's).
 """
 
 import json
