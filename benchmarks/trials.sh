@@ -71,3 +71,7 @@ trial framestack-novel CartPoleNoVel-v1 "0 1 2" 5000 5 20 --threshold 475
 trial framestack-novel-value CartPoleNoVel-v1 "0 1 2" 5000 5 20 --threshold 475
 # The LSTM on the velocity-masked Pendulum, Pendulum-v1's entry with the CartPoleNoVel-v1 trial's LSTM
 trial recurrent-pendulum PendulumNoVel-v1 "0 1 2" 50000 10 100
+# The entry on trial seeds 0-9, against the same with its learning rate annealed to 0 (lin_3e-3): report seed 1009
+# solved the env and then swung between 171 and 500; the final evaluation takes 100 episodes, as the report's
+trial recurrent-novel-hold CartPoleNoVel-v1 "0 1 2 3 4 5 6 7 8 9" 5000 5 100 --threshold 475
+trial recurrent-novel-lin CartPoleNoVel-v1 "0 1 2 3 4 5 6 7 8 9" 5000 5 100 --threshold 475
