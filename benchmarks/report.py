@@ -6,15 +6,23 @@ Every published table's runs, on report seeds (``benchmarks/seeds.py``): one com
     python benchmarks/report.py --list               # the reports and the command each one runs
 
 Each report is one ``sb3-reinforce compare`` command (or a benchmark script) whose result files land under
-``docs/results/report/``; both skip a run whose result file exists, so an interrupted report continues where it
-stopped and a finished one costs nothing. ``docs/tables.py`` renders README.md and docs/ from those files.
+``docs/results/report/`` (the defaults suite's under ``docs/results/defaults_suite/``); both skip a run whose result
+file exists, so an interrupted report continues where it stopped and a finished one costs nothing. ``docs/tables.py``
+renders README.md and docs/ from those files.
+
+Equal time (docs/mujoco.md): an ``equal-time-*`` report gives REINFORCE and A2C the training seconds that PPO's entry
+needed for its 1M steps in the matching ``mujoco-v4-*`` comparison (the median over its seeds, read from its result
+files; ``Report.equal_time``), so it runs after that comparison; until those runs have all landed it says so and runs
+nothing.
 
 Which seeds: 10 report seeds (1000-1009) for the classic-control envs, 5 (1000-1004) for every other env, the same
 seeds for every algorithm of a comparison. Tuning never used them (it uses 0-99, ``benchmarks/trials.sh``).
 """
 
 import fnmatch
+import json
 import shlex
+import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,6 +39,8 @@ COMPARE_DIR = "docs/results/report/compare"  # REINFORCE against PPO and A2C, ea
 ENTRIES_DIR = "docs/results/report/entries"  # REINFORCE's entries at their own budget
 FRAMESTACK_DIR = "docs/results/report/framestack"  # REINFORCE with an MLP on stacked frames, the LSTM's alternative
 FRAMESTACK_CONFIG = "benchmarks/framestack.yml"
+EQUAL_TIME_DIR = "docs/results/report/equal-time"  # REINFORCE and A2C given PPO's training time for 1M steps
+EQUAL_TIME_MARGIN = 1.25  # the steps cap of an equal-time run over what REINFORCE trains in the time (Report.equal_time)
 CLASSIC = report_seeds(10)
 OTHER = report_seeds(5)
 MUJOCO_V5 = (
@@ -59,25 +69,82 @@ class Report:
     final_eval_episodes: int = 10
     config: str | None = None  # REINFORCE's YAML (None: zoo_configs/reinforce.yml)
     threshold: float | None = None  # None: the env spec's reward_threshold
+    time_budget_from: str | None = None  # a comparison directory: train for its PPO runs' median seconds (equal time)
+
+    def equal_time(self) -> tuple[float, int] | None:
+        """
+        The budget of an equal-time report, from the 1M-step comparison in ``time_budget_from``, one run per seed of
+        this report: the median ``train_seconds`` of PPO's runs, and as the cap on the steps EQUAL_TIME_MARGIN times
+        the steps REINFORCE makes in those seconds at the median training fps of its runs there. rl_zoo3 anneals
+        REINFORCE's ``lin_`` schedule over the cap, so when the time runs out its learning rate is near 0, about as at
+        the end of its entry's 1M steps, while the margin keeps a run that trains faster than its median from
+        stopping at the cap before the time is spent. A2C's entries train at a fixed rate, at fewer steps per second.
+
+        :return: ``(seconds, steps cap)`` (None: an equal-steps report)
+        :raise FileNotFoundError: naming the runs that have not landed yet
+        """
+        if self.time_budget_from is None:
+            return None
+        runs = {
+            (algo, seed): ROOT / self.time_budget_from / "runs" / f"{algo}_seed{seed}.json"
+            for algo in ("ppo", "reinforce")
+            for seed in self.seeds
+        }
+        missing = [f"{algo}_seed{seed}" for (algo, seed), path in runs.items() if not path.exists()]
+        if missing:
+            raise FileNotFoundError(
+                f"{self.name} takes its budget from PPO's and REINFORCE's runs in {self.time_budget_from}, and "
+                f"{len(missing)} of {len(runs)} have not landed ({', '.join(missing)})"
+            )
+        results = {key: json.loads(path.read_text()) for key, path in runs.items()}
+        seconds = statistics.median(run["train_seconds"] for (algo, _), run in results.items() if algo == "ppo")
+        fps = statistics.median(run["fps"] for (algo, _), run in results.items() if algo == "reinforce")
+        return seconds, int(EQUAL_TIME_MARGIN * seconds * fps)
 
     def command(self, workers: int) -> list[str]:
         command = [SB3_REINFORCE, "compare", "--env", self.env, "--algos", *self.algos]
         command += ["--seeds", *map(str, check_seeds("report", self.seeds))]
-        if self.n_timesteps is not None:
-            command += ["--n-timesteps", str(self.n_timesteps)]
+        equal_time = self.equal_time()
+        n_timesteps = self.n_timesteps if equal_time is None else equal_time[1]
+        if n_timesteps is not None:
+            command += ["--n-timesteps", str(n_timesteps)]
         command += ["--eval-freq", str(self.eval_freq), "--n-eval-episodes", str(self.n_eval_episodes)]
         command += ["--final-eval-episodes", str(self.final_eval_episodes), "--workers", str(workers)]
         if self.config is not None:
             command += ["--config", self.config]
         if self.threshold is not None:
             command += ["--threshold", f"{self.threshold:g}"]
+        if equal_time is not None:
+            command += ["--time-budget", f"{equal_time[0]:.1f}"]
         return [*command, "--out-dir", self.out_dir]
+
+
+@dataclass(frozen=True)
+class Script:
+    """A report that a benchmark script of its own runs (resumable in the same way, one result file per run)"""
+
+    name: str
+    script: str
+    args: tuple[str, ...]
+    seeds: list[int]
+
+    def command(self, workers: int) -> list[str]:
+        del workers  # the script runs one run at a time
+        return [sys.executable, self.script, *self.args, "--seeds", *map(str, check_seeds("report", self.seeds))]
 
 
 ALGOS = ("reinforce", "ppo", "a2c")
 # CartPoleNoVel-v1 as CartPole-v1's report: 100k steps, an evaluation every 2k, 100 final episodes, 475 counted solved
 CARTPOLE_NOVEL: dict = dict(n_timesteps=100_000, eval_freq=2_000, final_eval_episodes=100, threshold=475)
-REPORTS = [
+MUJOCO_V4 = ("Hopper-v4", "HalfCheetah-v4", "Walker2d-v4")
+
+
+def _short(env: str) -> str:
+    """:return: The env's name in a report's name: ``Hopper-v4`` -> ``hopper``"""
+    return env.split("-")[0].lower()
+
+
+REPORTS: list[Report | Script] = [
     # Classic control against PPO and A2C: steps to the threshold at fine resolution, and the final policy
     Report("cartpole", "CartPole-v1", CLASSIC, COMPARE_DIR, ALGOS, 100_000, 2_000, 5, 100),
     Report("acrobot", "Acrobot-v1", CLASSIC, COMPARE_DIR, ALGOS, 300_000, 5_000, 10, 100),
@@ -86,10 +153,25 @@ REPORTS = [
     Report("lunarlander-1m", "LunarLander-v3", OTHER, COMPARE_DIR, ALGOS, 1_000_000, 50_000, 10, 100),
     Report("lunarlander", "LunarLander-v3", OTHER, ENTRIES_DIR, ALGOS[:1], None, 250_000, 10, 100),
     # MuJoCo v5: every entry at its 1M budget
-    *(Report(f"mujoco-{env.split('-')[0].lower()}", env, OTHER, ENTRIES_DIR) for env in MUJOCO_V5),
+    *(Report(f"mujoco-{_short(env)}", env, OTHER, ENTRIES_DIR) for env in MUJOCO_V5),
     # MuJoCo v4 (the ids of rl_zoo3's PPO and A2C entries) against PPO and A2C
-    Report("mujoco-v4-hopper", "Hopper-v4", OTHER, COMPARE_DIR, ALGOS, 1_000_000, 50_000),
-    Report("mujoco-v4-halfcheetah", "HalfCheetah-v4", OTHER, COMPARE_DIR, ALGOS, 1_000_000, 50_000),
+    *(Report(f"mujoco-v4-{_short(env)}", env, OTHER, COMPARE_DIR, ALGOS, 1_000_000, 50_000) for env in MUJOCO_V4),
+    # ... and at equal time: REINFORCE and A2C get the median seconds PPO's runs above took for their 1M steps
+    *(
+        Report(
+            f"equal-time-{_short(env)}",
+            env,
+            OTHER,
+            EQUAL_TIME_DIR,
+            ("reinforce", "a2c"),
+            None,
+            250_000,
+            time_budget_from=f"{COMPARE_DIR}/{env}",
+        )
+        for env in MUJOCO_V4
+    ),
+    # The class defaults against PPO's and A2C's on the development suite (docs/defaults.md)
+    Script("defaults-suite", "benchmarks/defaults_suite.py", ("--report",), report_seeds(3)),
     # Memory (docs/recurrent.md): the LSTM entry against RecurrentPPO's, and against an MLP on 4 stacked frames. The
     # velocity-masked envs have no reward_threshold: their full-state env's is used
     Report("recurrent-cartpole", "CartPoleNoVel-v1", CLASSIC, COMPARE_DIR, ("reinforce", "ppo_lstm"), **CARTPOLE_NOVEL),
@@ -113,7 +195,11 @@ def main(args: Args) -> None:
         raise SystemExit(f"--only {args.only!r} matches no report; --list shows them")
     failed = []
     for report in chosen:
-        command = report.command(args.workers)
+        try:
+            command = report.command(args.workers)
+        except FileNotFoundError as error:  # an equal-time report whose PPO runs have not landed
+            print(f"# {report.name}: not yet: {error}", flush=True)
+            continue
         print(f"# {report.name}: {shlex.join(command)}", flush=True)
         if args.list:
             continue

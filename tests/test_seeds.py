@@ -1,5 +1,6 @@
 """The seed protocol of the benchmarks (benchmarks/seeds.py): tuning and reporting never share a seed."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -42,15 +43,59 @@ def test_shell_check_exit_status(purpose, seeds, status):
     assert ("out of range" in proc.stderr) == (status != 0)
 
 
-def test_every_published_report_uses_report_seeds():
-    """10 report seeds for classic control, at least 5 elsewhere, and every algo of a comparison on the same seeds"""
+def test_every_published_report_uses_report_seeds(monkeypatch):
+    """10 report seeds for classic control, at least 5 elsewhere (3 for the defaults suite, as issue 17 asks), and every
+    algo of a comparison on the same seeds"""
     classic = {"CartPole-v1", "Acrobot-v1", "Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0"}
     classic |= {env.replace("-v", "NoVel-v") for env in classic}  # the velocity-masked ones (docs/recurrent.md)
+    # an equal-time report's budget comes from result files (test_equal_time_budget_is_ppos_median_seconds)
+    monkeypatch.setattr(report.Report, "equal_time", lambda self: self.time_budget_from and (100.0, 5_000_000))
     names = [r.name for r in report.REPORTS]
     assert len(names) == len(set(names))
     for entry in report.REPORTS:
         command = entry.command(workers=1)
         seeds = [int(s) for s in command[command.index("--seeds") + 1 : command.index("--seeds") + 1 + len(entry.seeds)]]
         assert seeds == check_seeds("report", entry.seeds)
-        assert len(seeds) >= (10 if entry.env in classic else 5), entry.name
+        minimum = 3 if isinstance(entry, report.Script) else 10 if entry.env in classic else 5
+        assert len(seeds) >= minimum, entry.name
         assert command.count("--seeds") == 1  # one seed list shared by every algo of the comparison
+
+
+def _write_run(directory: Path, algo: str, seed: int, train_seconds: float, fps: float) -> None:
+    (directory / "runs").mkdir(parents=True, exist_ok=True)
+    run = {"algo": algo, "seed": seed, "train_seconds": train_seconds, "fps": fps}
+    (directory / "runs" / f"{algo}_seed{seed}.json").write_text(json.dumps(run))
+
+
+def test_equal_time_budget_is_ppos_median_seconds_and_reinforces_steps_in_them(monkeypatch, tmp_path):
+    monkeypatch.setattr(report, "ROOT", tmp_path)
+    entry = next(r for r in report.REPORTS if r.name == "equal-time-hopper")
+    assert entry.algos == ("reinforce", "a2c") and entry.seeds == report_seeds(5)
+    source = tmp_path / entry.time_budget_from
+    with pytest.raises(FileNotFoundError, match="10 of 10 have not landed"):
+        entry.command(workers=1)
+    ppo_seconds, reinforce_fps = (900.0, 1000.0, 1100.0, 1300.0, 950.0), (6000, 5000, 7000, 4000, 5500)
+    for seed, seconds, fps in zip(entry.seeds, ppo_seconds, reinforce_fps, strict=True):
+        _write_run(source, "ppo", seed, seconds, 1_000_000 / seconds)
+        if seed != 1004:
+            _write_run(source, "reinforce", seed, 200.0, fps)
+    with pytest.raises(FileNotFoundError, match=r"1 of 10 have not landed \(reinforce_seed1004\)"):
+        entry.command(workers=1)
+    _write_run(source, "reinforce", 1004, 200.0, 5500)
+    # medians (not means): PPO's seconds, REINFORCE's fps; the cap leaves a margin over REINFORCE's steps in that time
+    assert report.EQUAL_TIME_MARGIN == 1.25 and entry.equal_time() == (1000.0, 6_875_000)
+    command = entry.command(workers=1)
+    assert command[command.index("--time-budget") + 1] == "1000.0"
+    assert command[command.index("--n-timesteps") + 1] == "6875000"
+    assert command[command.index("--out-dir") + 1] == report.EQUAL_TIME_DIR
+
+
+def test_an_equal_time_report_waits_for_its_runs_and_the_others_still_run(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(report, "ROOT", tmp_path)
+    ran = []
+    monkeypatch.setattr(
+        report.subprocess, "run", lambda command, cwd: ran.append(command) or subprocess.CompletedProcess(command, 0)
+    )
+    report.main(report.Args(only="*-walker2d"))
+    assert [command[command.index("--env") + 1] for command in ran] == ["Walker2d-v5", "Walker2d-v4"]
+    assert "# equal-time-walker2d: not yet: " in capsys.readouterr().out
