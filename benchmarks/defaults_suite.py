@@ -29,6 +29,7 @@ import tyro
 sys.path.insert(0, str(Path(__file__).parent))
 from seeds import check_seeds
 
+REPORT_DIR, TRIAL_DIR = "docs/results/report/defaults_suite", "docs/results/trials/defaults_suite"
 # The development suite of issue 17, with each env's budget: none of them has a tuned entry in the comparison
 SUITE = {
     "CartPole-v1": 100_000,
@@ -60,8 +61,9 @@ class Args:
     """Evaluations during training (5 episodes each), plus the final one"""
     final_episodes: int = 20
     """Episodes of the final deterministic evaluation"""
-    out_dir: str = "docs/results/defaults_suite"
-    """One JSON file per run goes to <out-dir>/<env>/"""
+    out_dir: str | None = None
+    """One JSON file per run goes to <out-dir>/<env>/ (default: docs/results/report/defaults_suite with --report,
+    docs/results/trials/defaults_suite without, so that no published table can read a trial's run)"""
 
 
 def parse_kwargs(pairs: list[str]) -> dict:
@@ -138,7 +140,7 @@ def main(args: Args) -> None:
         raise ValueError(f"--envs must be in the suite {list(SUITE)}, got {unknown}")
     failed = []
     for env_id in args.envs:
-        out = Path(args.out_dir) / env_id
+        out = Path(args.out_dir or (REPORT_DIR if args.report else TRIAL_DIR)) / env_id
         out.mkdir(parents=True, exist_ok=True)
         for seed in args.seeds:
             for algo in args.algos:

@@ -6,9 +6,8 @@ Every published table's runs, on report seeds (``benchmarks/seeds.py``): one com
     python benchmarks/report.py --list               # the reports and the command each one runs
 
 Each report is one ``sb3-reinforce compare`` command (or a benchmark script) whose result files land under
-``docs/results/report/`` (the defaults suite's under ``docs/results/defaults_suite/``); both skip a run whose result
-file exists, so an interrupted report continues where it stopped and a finished one costs nothing. ``docs/tables.py``
-renders README.md and docs/ from those files.
+``docs/results/report/``; both skip a run whose result file exists, so an interrupted report continues where it
+stopped and a finished one costs nothing. ``docs/tables.py`` renders README.md and docs/ from those files.
 
 Equal time (docs/mujoco.md): an ``equal-time-*`` report gives REINFORCE and A2C the training seconds that PPO's entry
 needed for its 1M steps in the matching ``mujoco-v4-*`` comparison (the median over its seeds, read from its result

@@ -4,6 +4,7 @@ and one short run of each algo as its worker process does it.
 """
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -37,6 +38,28 @@ def test_bad_arguments_fail_before_any_run(args, match, tmp_path):
     with pytest.raises(ValueError, match=match):
         defaults_suite.main(defaults_suite.Args(out_dir=str(tmp_path), **args))
     assert not any(tmp_path.iterdir())  # nothing was written
+
+
+@pytest.mark.parametrize("report, seed, directory", [(True, 1000, "report"), (False, 0, "trials")])
+def test_report_and_trial_runs_land_in_separate_directories(report, seed, directory, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    specs = []
+
+    def fake_worker(command, capture_output, text):  # what the worker process prints: its result as one JSON line
+        specs.append(json.loads(command[-1]))
+        result = {**specs[-1], "final_eval": 1.0, "train_seconds": 2.0}
+        return subprocess.CompletedProcess(command, 0, stdout=json.dumps(result) + "\n", stderr="")
+
+    monkeypatch.setattr(defaults_suite.subprocess, "run", fake_worker)
+    defaults_suite.main(defaults_suite.Args(envs=["CartPole-v1"], algos=["reinforce", "a2c"], seeds=[seed], report=report))
+    written = sorted(str(path) for path in tmp_path.rglob("*.json"))
+    assert written == [
+        str(tmp_path / f"docs/results/{directory}/defaults_suite/CartPole-v1/{name}_seed{seed}.json")
+        for name in ("a2c", "reinforce_defaults")
+    ]
+    assert [(spec["algo"], spec["budget"]) for spec in specs] == [("reinforce", 100_000), ("a2c", 100_000)]
+    defaults_suite.main(defaults_suite.Args(envs=["CartPole-v1"], algos=["reinforce", "a2c"], seeds=[seed], report=report))
+    assert len(specs) == 2  # a run whose file exists is not run again
 
 
 # PPO's default rollout (2048 steps per env) is longer than a test's budget; A2C covers the SB3 side of the worker
