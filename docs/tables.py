@@ -20,6 +20,8 @@ Kinds:
   for each ENV (in that order; an env whose comparison has not run says so);
 - ``report-runs DIR ENV...``: the same from per-run JSON files ``DIR/ENV/*.json`` (``benchmarks/defaults_suite.py``'s:
   ``setting`` or ``algo``, ``seed``, ``evals``), one row per env and setting;
+- ``trial-runs DIR ENV...``: the same table of trial runs, which must all be on trial seeds (0-99): what a setting
+  did before any report, on the seeds that chose it;
 - ``sample_efficiency DIR [GLOB]``: steps to the threshold and final evals of ``benchmarks/sample_efficiency.py``
   runs, one row per setting, from the JSON files ``DIR/GLOB``;
 - ``json FILE``: a table a benchmark script wrote as JSON (``{"columns": [...], "rows": [[...], ...]}``);
@@ -47,6 +49,7 @@ from pathlib import Path
 from sb3_reinforce import report
 
 ROOT = Path(__file__).resolve().parents[1]
+TRIAL_SEEDS_END = 100  # trials and tuning use seeds 0-99 (benchmarks/seeds.py)
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"(<!-- table: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- /table -->)", re.DOTALL)
 
@@ -97,6 +100,18 @@ def report_table(directory: Path, threshold: float | None = None, others: dict[s
     return report.report_table(curves, threshold) + "".join(missing)
 
 
+def runs_table(directory: str, envs: list[str], trial: bool) -> str:
+    """:return: The report table of the per-run JSON files ``directory/ENV/*.json``, of report seeds, or with
+    ``trial`` of trial seeds (0-99) only"""
+    runs = {env: report.read_runs(sorted((ROOT / directory / env).glob("*.json"))) for env in envs}
+    if not trial:
+        return report.report_envs_table(runs)
+    reported = sorted({seed for curves in runs.values() for _, seed in curves if seed >= TRIAL_SEEDS_END})
+    if reported:
+        raise ValueError(f"trial-runs shows trial seeds only (0-{TRIAL_SEEDS_END - 1}), but {directory} has {reported}")
+    return report.report_envs_table(runs, first_seed=0)
+
+
 def render(spec: str) -> str:
     """:return: The table of a marker ``<!-- table: SPEC -->``, SPEC being ``KIND ARGS`` (see the module docstring)"""
     kind, *args = spec.split()
@@ -109,14 +124,12 @@ def render(spec: str) -> str:
         others = {name: ROOT / path for path, name in (arg.split("=", 1) for arg in args[1:] if "=" in arg)}
         thresholds = [float(arg) for arg in args[1:] if "=" not in arg]
         return report_table(ROOT / args[0], thresholds[0] if thresholds else None, others)
-    if kind in ("report-envs", "report-runs"):
+    if kind in ("report-envs", "report-runs", "trial-runs"):
         if len(args) < 2:
             raise ValueError(f"{kind} takes DIR ENV..., got {args}")
         if kind == "report-envs":
             return report.report_envs_table({env: _curves(ROOT / args[0] / env) for env in args[1:]})
-        return report.report_envs_table(
-            {env: report.read_runs(sorted((ROOT / args[0] / env).glob("*.json"))) for env in args[1:]}
-        )
+        return runs_table(args[0], args[1:], trial=kind == "trial-runs")
     if kind == "sample_efficiency":
         return report.sample_efficiency_table(ROOT / args[0], *args[1:])
     if kind == "json":

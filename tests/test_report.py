@@ -327,6 +327,29 @@ def test_report_runs_kind_reads_per_run_json_files(tables, tmp_path):
     ]
 
 
+def test_trial_runs_kind_shows_trial_seeds_and_refuses_report_seeds(tables, tmp_path):
+    (tmp_path / "Hopper-v5").mkdir()
+    for seed, final in ((0, 300.0), (1, 100.0), (2, 200.0)):
+        run = {
+            "algo": "reinforce",
+            "setting": "reinforce_value",
+            "seed": seed,
+            "evals": [[0, 0.0, 5.0], [500_000, 9.0, final]],
+        }
+        (tmp_path / "Hopper-v5" / f"reinforce_value_seed{seed}.json").write_text(json.dumps(run))
+    table = tables.render(f"trial-runs {tmp_path} Hopper-v5")
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    assert rows == [
+        ["Hopper-v5", "reinforce_value", "3 (0-2)", "500k", "200.0 [100.0, 300.0]", "200.0 ± 100.0", "100.0 (seed 1)"]
+    ]
+    with pytest.raises(ValueError, match="report seeds"):  # the report kind refuses these trial runs ...
+        tables.render(f"report-runs {tmp_path} Hopper-v5")
+    run = {"algo": "ppo", "seed": 1000, "evals": [[0, 0.0, 5.0], [500_000, 9.0, 1.0]]}
+    (tmp_path / "Hopper-v5" / "ppo_seed1000.json").write_text(json.dumps(run))
+    with pytest.raises(ValueError, match=r"trial-runs shows trial seeds only \(0-99\), but .* has \[1000\]"):
+        tables.render(f"trial-runs {tmp_path} Hopper-v5")  # ... and the trial kind refuses a report seed
+
+
 def test_a_report_of_a_comparison_that_has_not_run_says_so(tables):
     assert tables.render("report docs/results/no-such-comparison 475") == (
         "Not run yet: `docs/results/no-such-comparison/curves.csv` does not exist."
