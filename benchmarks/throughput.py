@@ -8,6 +8,7 @@ For each env, and each of
   (c) reinforce REINFORCE.learn with our zoo config (zoo_configs/reinforce.yml)
   (d) ppo       PPO.learn with rl_zoo3's tuned hyperparameters
   (e) a2c       A2C.learn with rl_zoo3's tuned hyperparameters
+  (f) ppo_lstm  sb3-contrib's RecurrentPPO.learn with rl_zoo3's tuned hyperparameters (for an LSTM entry of ours)
 
 it measures env steps per second, in a fresh process per measurement (so each one's peak RSS is its own), with
 1 torch thread. Repeats are interleaved (a b c d e a b c d e ...) so drift on a noisy machine hits all alike; the
@@ -19,6 +20,8 @@ run resumes; delete the files (or pass another --out-dir) to measure again.
 
     python benchmarks/throughput.py                       # the tables in docs/benchmarks.md
     python benchmarks/throughput.py --memory-steps 1000000 # peak RSS of 1M-step CartPole-v1 runs, REINFORCE vs PPO
+    python benchmarks/throughput.py --envs CartPoleNoVel-v1 --n-envs 8 --modes reinforce ppo_lstm --steps 20000 \
+        --out-dir docs/results/recurrent/throughput       # the LSTM entry against RecurrentPPO (docs/recurrent.md)
 
 rl_zoo3 ships PPO and A2C entries for the MuJoCo v4 ids only; ``--entry-envs Hopper-v5=Hopper-v4`` (the default)
 trains them on Hopper-v5 with their Hopper-v4 hyperparameters.
@@ -39,7 +42,7 @@ import tyro
 
 from sb3_reinforce.report import memory_table, throughput_table
 
-MODES = ("vecenv", "forward", "reinforce", "ppo", "a2c")
+MODES = ("vecenv", "forward", "reinforce", "ppo", "a2c")  # and ppo_lstm, on request (--modes)
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -58,7 +61,7 @@ class Args:
     repeats: int = 3
     """Interleaved repeats; the table shows the median"""
     modes: list[str] = field(default_factory=lambda: list(MODES))
-    """Which of vecenv forward reinforce ppo a2c to run"""
+    """Which of vecenv forward reinforce ppo a2c ppo_lstm to run"""
     memory_steps: int = 0
     """If > 0, instead: peak RSS of REINFORCE and PPO on CartPole-v1 for this many steps"""
 
@@ -162,6 +165,9 @@ def machine() -> dict:
 
 
 def main(args: Args) -> None:
+    unknown = [mode for mode in args.modes if mode not in (*MODES, "ppo_lstm")]
+    if unknown:
+        raise ValueError(f"--modes must be among {[*MODES, 'ppo_lstm']}, got {unknown}")
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if args.memory_steps > 0:

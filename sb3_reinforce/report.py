@@ -522,7 +522,7 @@ def variance_table(path: Path) -> str:
     return "\n".join(lines)
 
 
-THROUGHPUT_LABELS = {"vecenv": "(a)", "forward": "(b)", "reinforce": "(c)", "ppo": "(d)", "a2c": "(e)"}
+THROUGHPUT_LABELS = {"vecenv": "(a)", "forward": "(b)", "reinforce": "(c)", "ppo": "(d)", "a2c": "(e)", "ppo_lstm": "(f)"}
 
 
 def throughput_table(path: Path) -> str:
@@ -547,7 +547,7 @@ def throughput_table(path: Path) -> str:
             f"{min(fps):,.0f}-{max(fps):,.0f} | {used[mode]:,.0f} | {max(run['peak_rss_mb'] for run in runs):.0f} |"
         )
     if "reinforce" in median:
-        others = [mode for mode in ("forward", "ppo", "a2c") if mode in median]
+        others = [mode for mode in ("forward", "ppo", "a2c", "ppo_lstm") if mode in median]
         steps = ", ".join(f"(c)/{THROUGHPUT_LABELS[m]} = {median['reinforce'] / median[m]:.2f}" for m in others)
         useful = ", ".join(f"(c)/{THROUGHPUT_LABELS[m]} = {used['reinforce'] / used[m]:.2f}" for m in others)
         lines += ["", f"Ratios of steps/s: {steps}. Of used steps/s: {useful}."]

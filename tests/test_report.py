@@ -43,6 +43,15 @@ def test_throughput_table_medians_and_ratios(tmp_path):
     assert "Ratios of steps/s: (c)/(b) = 4.00, (c)/(d) = 4.00." in table
     assert "Of used steps/s: (c)/(b) = 2.00, (c)/(d) = 2.00." in table
     assert "commit abc1234" in table
+    # an LSTM entry against RecurrentPPO, the two modes alone (benchmarks/throughput.py --modes reinforce ppo_lstm)
+    record["measurements"] = {
+        "reinforce": record["measurements"]["reinforce"],
+        "ppo_lstm": [_measurement(f, f, 500, 8) for f in (900, 1000, 2000)],
+    }
+    path.write_text(json.dumps(record))
+    table = report.throughput_table(path)
+    assert _row(table, "(f) ppo_lstm") == ["(f) ppo_lstm", "8", "1,000", "900-2,000", "1,000", "500"]
+    assert "Ratios of steps/s: (c)/(f) = 8.00. Of used steps/s: (c)/(f) = 4.00." in table
 
 
 def test_defaults_table_groups_seeds(tmp_path):
