@@ -240,7 +240,7 @@ def compare_table(
     :param algos: The rows, in order; an algo without runs gets a row of dashes (default: the algos of ``curves``,
         in order of first appearance)
     :param n_seeds: How many seeds each algo was meant to run: the second column then counts ``runs`` as
-        ``finished/n_seeds`` (summary.md, where a run can fail) instead of ``seeds``
+        ``finished/n_seeds`` (summary.md, where a run can fail) instead of naming the ``seeds`` (``3 (0-2)``)
     """
     grouped = _by_algo(curves)
     header = ["algo", "seeds" if n_seeds is None else "runs", "final eval (mean ± std)", "final eval IQM [95% CI]"]
@@ -249,7 +249,11 @@ def compare_table(
     header.append("training fps (median)")
     rows = []
     for algo in grouped if algos is None else algos:
-        count = f"{len(grouped.get(algo, {}))}" + ("" if n_seeds is None else f"/{n_seeds}")
+        seeds = grouped.get(algo, {})
+        if n_seeds is not None:
+            count = f"{len(seeds)}/{n_seeds}"
+        else:  # a docs table names its seeds, so that a reader sees whether they are tuning or report seeds
+            count = f"{len(seeds)} ({seed_list(list(seeds))})" if seeds else "0"
         if algo not in grouped:
             rows.append([algo, count, *["—"] * (len(header) - 2)])
             continue

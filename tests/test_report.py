@@ -198,8 +198,15 @@ def test_compare_kind_renders_the_comparison_of_a_directory(tables, tmp_path):
     # mean 80, sample std 28.28; IQM of 2 values = their mean; the 2.5% and 97.5% bootstrap quantiles are the two
     # values (a resample of one value twice has probability 1/4); 30 first reached at 1000 and 2000 steps, 2.0 and
     # 2.5 s; fps 2000/4 and 2000/2.5
-    assert _row(table, "reinforce")[1:] == ["2", "80.0 ± 28.3", "80.0 [60.0, 100.0]", "1,500 (2/2)", "2.25 (2/2)", "650"]
-    assert _row(table, "ppo")[1:] == ["1", "20.0", "20.0 [20.0, 20.0]", "never (0/1)", "never (0/1)", "2,000"]
+    assert _row(table, "reinforce")[1:] == [
+        "2 (0, 1)",
+        "80.0 ± 28.3",
+        "80.0 [60.0, 100.0]",
+        "1,500 (2/2)",
+        "2.25 (2/2)",
+        "650",
+    ]
+    assert _row(table, "ppo")[1:] == ["1 (0)", "20.0", "20.0 [20.0, 20.0]", "never (0/1)", "never (0/1)", "2,000"]
     assert "to 30" not in tables.render(f"compare {tmp_path}")  # no threshold, no threshold columns
 
 
