@@ -420,16 +420,17 @@ def _runs_match_entry(env_dir: Path, entries: Mapping[str, Any]) -> bool:
     return bool(results) and all(run.get("entry_value") == entries.get(env_dir.name) for run in results)
 
 
-def _final_evals(curves: Curves) -> dict[str, np.ndarray]:
-    """:return: Each algo's final evaluations over its seeds"""
-    finals: dict[str, list[float]] = defaultdict(list)
-    for (algo, _), curve in curves.items():
-        finals[algo].append(curve[-1, 2])
-    return {algo: np.array(values) for algo, values in finals.items()}
+def _final_evals(curves: Curves) -> dict[str, dict[int, float]]:
+    """:return: Each algo's final evaluation by seed"""
+    finals: dict[str, dict[int, float]] = defaultdict(dict)
+    for (algo, seed), curve in curves.items():
+        finals[algo][seed] = float(curve[-1, 2])
+    return dict(finals)
 
 
-def _mean_std_seeds(finals: np.ndarray | None) -> str:
-    return "—" if finals is None else f"{mean_std(finals)} ({len(finals)})"
+def _mean_std_seeds(finals: Mapping[int, float] | None) -> str:
+    """:return: ``mean ± std (seeds)`` of final evals by seed, the seeds named (:func:`seed_list`)"""
+    return "—" if not finals else f"{mean_std(list(finals.values()))} ({seed_list(list(finals))})"
 
 
 def mujoco_table(directory: Path, entries: Mapping[str, Any], comparisons: Path | None = None) -> str:
@@ -458,7 +459,8 @@ def mujoco_table(directory: Path, entries: Mapping[str, Any], comparisons: Path 
         if not curves_path.is_file():
             lines.append(f"| {name}-v5 | — | 0 | not run yet | — | {three} | {ten} | — |{extra}")
             continue
-        curves = list(read_curves(curves_path).values())
+        by_seed = read_curves(curves_path)
+        curves = list(by_seed.values())
         if not _runs_match_entry(directory / f"{name}-v5", entries):
             lines.append(f"| {name}-v5 | — | 0 | not run yet with the current entry | — | {three} | {ten} | — |{extra}")
             continue
@@ -467,7 +469,8 @@ def mujoco_table(directory: Path, entries: Mapping[str, Any], comparisons: Path 
         steps = int(np.median([curve[-1, 0] for curve in curves]))
         verdict = "the 10M figure" if mean >= ten else "the 3M figure" if mean >= three else "neither"
         lines.append(
-            f"| {name}-v5 | {steps / 1e6:.1f}M | {len(curves)} | {mean_std(finals_v5)} | {finals_v5.min():.1f} | "
+            f"| {name}-v5 | {steps / 1e6:.1f}M | {len(curves)} ({seed_list([seed for _, seed in by_seed])}) | "
+            f"{mean_std(finals_v5)} | {finals_v5.min():.1f} | "
             f"{three} | {ten} | {verdict} |{extra}"
         )
     return "\n".join(lines)

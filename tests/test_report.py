@@ -142,7 +142,7 @@ def test_mujoco_table_adds_the_v4_comparison_where_it_ran(tmp_path):
     (comparison / "curves.csv").write_text("\n".join(rows) + "\n")
     table = report.mujoco_table(tmp_path / "v5", {}, tmp_path / "v4")
     # reinforce: mean 1500, sample std 707.1; ppo: 1000 ± 100; no a2c runs
-    assert _row(table, "Hopper-v5")[-3:] == ["1500.0 ± 707.1 (2)", "1000.0 ± 100.0 (3)", "—"]
+    assert _row(table, "Hopper-v5")[-3:] == ["1500.0 ± 707.1 (0, 1)", "1000.0 ± 100.0 (0-2)", "—"]
     assert _row(table, "Walker2d-v5")[-3:] == ["—", "—", "—"]
     assert _row(table, "Hopper-v5")[3] == "not run yet"
 
@@ -158,7 +158,7 @@ def test_mujoco_table_shows_only_runs_of_the_current_entry(tmp_path):
     (env_dir / "curves.csv").write_text("\n".join(rows) + "\n")
     # mean 1400, sample std 529.2, worst 1000; above both Tianshou figures (395.8, 416.0)
     table = report.mujoco_table(tmp_path, {"Hopper-v5": {"n_episodes": 8}})
-    assert _row(table, "Hopper-v5")[1:] == ["1.0M", "3", "1400.0 ± 529.2", "1000.0", "395.8", "416.0", "the 10M figure"]
+    assert _row(table, "Hopper-v5")[1:] == ["1.0M", "3 (0-2)", "1400.0 ± 529.2", "1000.0", "395.8", "416.0", "the 10M figure"]
     table = report.mujoco_table(tmp_path, {"Hopper-v5": {"n_episodes": 16}})
     assert _row(table, "Hopper-v5")[3] == "not run yet with the current entry"
 
