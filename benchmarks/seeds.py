@@ -16,8 +16,9 @@ import sys
 from collections.abc import Iterable
 
 from sb3_reinforce.report import REPORT_SEEDS_START as REPORT_START  # the report tables refuse lower seeds too
+from sb3_reinforce.report import TRIAL_SEEDS_END  # ... and the trial tables higher ones
 
-TRIAL_SEEDS = range(0, 100)
+TRIAL_SEEDS = range(0, TRIAL_SEEDS_END)
 RESERVED_SEEDS = range(100, REPORT_START)
 PURPOSES = ("trial", "report")
 

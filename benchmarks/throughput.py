@@ -42,7 +42,8 @@ import tyro
 
 from sb3_reinforce.report import memory_table, throughput_table
 
-MODES = ("vecenv", "forward", "reinforce", "ppo", "a2c")  # and ppo_lstm, on request (--modes)
+MODES = ("vecenv", "forward", "reinforce", "ppo", "a2c")  # the default --modes
+ALL_MODES = (*MODES, "ppo_lstm")  # ppo_lstm on request, beside an LSTM entry of ours
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -165,9 +166,9 @@ def machine() -> dict:
 
 
 def main(args: Args) -> None:
-    unknown = [mode for mode in args.modes if mode not in (*MODES, "ppo_lstm")]
+    unknown = [mode for mode in args.modes if mode not in ALL_MODES]
     if unknown:
-        raise ValueError(f"--modes must be among {[*MODES, 'ppo_lstm']}, got {unknown}")
+        raise ValueError(f"--modes must be among {list(ALL_MODES)}, got {unknown}")
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if args.memory_steps > 0:

@@ -49,7 +49,6 @@ from pathlib import Path
 from sb3_reinforce import report
 
 ROOT = Path(__file__).resolve().parents[1]
-TRIAL_SEEDS_END = 100  # trials and tuning use seeds 0-99 (benchmarks/seeds.py)
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"(<!-- table: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- /table -->)", re.DOTALL)
 
@@ -106,9 +105,9 @@ def runs_table(directory: str, envs: list[str], trial: bool) -> str:
     runs = {env: report.read_runs(sorted((ROOT / directory / env).glob("*.json"))) for env in envs}
     if not trial:
         return report.report_envs_table(runs)
-    reported = sorted({seed for curves in runs.values() for _, seed in curves if seed >= TRIAL_SEEDS_END})
+    reported = sorted({seed for curves in runs.values() for _, seed in curves if seed >= report.TRIAL_SEEDS_END})
     if reported:
-        raise ValueError(f"trial-runs shows trial seeds only (0-{TRIAL_SEEDS_END - 1}), but {directory} has {reported}")
+        raise ValueError(f"trial-runs shows trial seeds only (0-{report.TRIAL_SEEDS_END - 1}), but {directory} has {reported}")
     return report.report_envs_table(runs, first_seed=0)
 
 

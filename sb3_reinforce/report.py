@@ -27,6 +27,7 @@ from sb3_reinforce import stats
 REPORT_SEEDS_START = 1000
 """The first report seed: tuning and trials use seeds below it, published tables only seeds from it on (issue 17), so
 that no published figure is of a seed an entry was chosen on. The ``report`` tables refuse any other seed."""
+TRIAL_SEEDS_END = 100  # trials and tuning use seeds 0-99 (benchmarks/seeds.py)
 
 # curves.csv, as ``sb3-reinforce compare`` writes it: one row per evaluation of a run
 CURVE_COLUMNS = ("algo", "seed", "timesteps", "seconds", "eval_mean", "eval_std")
