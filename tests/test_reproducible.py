@@ -35,7 +35,7 @@ REFERENCE = Path(__file__).parent / "data" / "reproducible.json"
 # fails. The reference was written on one machine; on an AMD EPYC the runs ended up to 2.0e-5 away (Adam's exp_avg_sq
 # in the Pendulum run; 8.7e-6 in the critic run), which failed the 1e-5 this had been. Changing one setting by 0.1%
 # moves the largest deviation of a run to 1.0e-4 (ent_coef 0.01 -> 0.01001) to 2.0e-3 (learning_rate 3e-3 -> 3.003e-3),
-# so each such change still fails at 1e-4, and any change a refactor could make by mistake is larger than that.
+# so each such change still fails at 1e-4, as does any change of that size or larger.
 RTOL = 1e-4
 
 
