@@ -29,6 +29,8 @@ from pathlib import Path
 
 import tyro
 
+from sb3_reinforce.compare import machine
+
 sys.path.insert(0, str(Path(__file__).parent))
 from seeds import check_seeds, report_seeds
 
@@ -55,6 +57,10 @@ MUJOCO_V5 = (
 )
 
 
+class OtherMachineError(ValueError):
+    """An equal-time report's budget was measured on another machine (``Report.equal_time``)"""
+
+
 @dataclass(frozen=True)
 class Report:
     name: str
@@ -79,8 +85,13 @@ class Report:
         the end of its entry's 1M steps, while the margin keeps a run that trains faster than its median from
         stopping at the cap before the time is spent. A2C's entries train at a fixed rate, at fewer steps per second.
 
+        Seconds buy different steps on different machines, so the budget holds only on the machine its runs trained on
+        (``sb3_reinforce.compare.machine``): the comparison and the equal-time report run on one machine, as one
+        session's work.
+
         :return: ``(seconds, steps cap)`` (None: an equal-steps report)
         :raise FileNotFoundError: naming the runs that have not landed yet
+        :raise OtherMachineError: when those runs did not all train on this machine
         """
         if self.time_budget_from is None:
             return None
@@ -96,6 +107,18 @@ class Report:
                 f"{len(missing)} of {len(runs)} have not landed ({', '.join(missing)})"
             )
         results = {key: json.loads(path.read_text()) for key, path in runs.items()}
+        here = machine()
+        elsewhere = sorted(
+            f"{algo}_seed{seed} ({run.get('machine', 'a machine it did not record')})"
+            for (algo, seed), run in results.items()
+            if run.get("machine") != here
+        )
+        if elsewhere:
+            raise OtherMachineError(
+                f"{self.name} takes its budget from the training seconds of the runs in {self.time_budget_from}, and "
+                f"{len(elsewhere)} of {len(runs)} did not train on this machine ({here}): {', '.join(elsewhere)}. "
+                f"Seconds are not comparable across machines: delete those runs and run the comparison again here"
+            )
         seconds = statistics.median(run["train_seconds"] for (algo, _), run in results.items() if algo == "ppo")
         fps = statistics.median(run["fps"] for (algo, _), run in results.items() if algo == "reinforce")
         return seconds, int(EQUAL_TIME_MARGIN * seconds * fps)
@@ -198,6 +221,10 @@ def main(args: Args) -> None:
             command = report.command(args.workers)
         except FileNotFoundError as error:  # an equal-time report whose PPO runs have not landed
             print(f"# {report.name}: not yet: {error}", flush=True)
+            continue
+        except OtherMachineError as error:  # ... or landed on another machine
+            print(f"# {report.name}: not on this machine: {error}", flush=True)
+            failed.append(report.name)
             continue
         print(f"# {report.name}: {shlex.join(command)}", flush=True)
         if args.list:

@@ -461,8 +461,29 @@ def train_run(spec: dict[str, Any]) -> dict[str, Any]:
         "run_dir": exp.save_path,
         # Where and by which command it ran: runs of one comparison may come from several machines (--shard)
         "host": socket.gethostname(),
+        "machine": machine(),
         "command": spec["command"],
     }
+
+
+def machine() -> str:
+    """
+    The machine a run trained on, to tell apart runs whose seconds and fps cannot be compared: every machine here is
+    named ``vm``, so the host name does not. ``/etc/machine-id`` is written once per installed system (systemd), so two
+    machines built from one image differ in it; the CPU model and the core count make it readable.
+
+    :return: ``"<first 8 hex digits of the machine id> <CPU model>, <n> cores"``
+    """
+    machine_id = "unknown"
+    with contextlib.suppress(OSError):
+        machine_id = Path("/etc/machine-id").read_text().strip()[:8] or machine_id
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{machine_id} {cpu}, {os.cpu_count()} cores"
 
 
 def _worker_main(spec_path: str) -> None:
@@ -808,7 +829,8 @@ def summary_markdown(args: CompareArgs, runs: list[dict[str, Any]], failures: li
         f"{args.workers} run(s) at a time.",
         "",
     ]
-    hosts = sorted({run["host"] for run in runs if run.get("host")})
+    # The machine where a run recorded it, else its host name (runs from before machine() was recorded)
+    hosts = sorted({run.get("machine") or run["host"] for run in runs if run.get("machine") or run.get("host")})
     commands = {run["command"] for run in runs if run.get("command")}
     if len(hosts) > 1 or len(commands) > 1:
         lines += [

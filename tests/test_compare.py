@@ -4,6 +4,7 @@ shards, and its defaults."""
 import csv
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -27,6 +28,7 @@ from sb3_reinforce.compare import (
     _finished_result,
     _launch,
     compare,
+    machine,
     replacing,
     resolve_args,
     run_lock,
@@ -533,3 +535,22 @@ def test_summary_table_from_hand_made_runs(tmp_path):
     assert "| algo | runs | final eval (mean ± std) | final eval IQM [95% CI] | env steps to 30 (median, seeds) |" in summary
     assert "- reinforce: " in summary and "- a2c: " not in summary  # the hyperparameters of the algos that ran
     assert "| a2c | 1 | ValueError: no entry |" in failed
+
+
+def test_runs_from_two_machines_named_alike_are_told_apart_and_their_time_budgets_not_compared(tmp_path):
+    """Every machine here is named vm: summary.md tells runs apart by compare.machine() where a run recorded it"""
+    assert re.fullmatch(r"\S+ .+, \d+ cores", machine())
+
+    def run(seed, machine_name):
+        curve = [(0, 0.0, 10.0, 0.0), (2000, 2.0, 20.0, 0.0)]
+        config = str(tmp_path / "reinforce.yml")
+        run = {"algo": "reinforce", "seed": seed, "curve": curve, "config": config, "entry": "CartPole-v1", "host": "vm"}
+        return run if machine_name is None else {**run, "machine": machine_name}
+
+    args = CompareArgs(algos=["reinforce"], seeds=[0, 1], n_timesteps=2000, time_budget=2.0)
+    summary = summary_markdown(args, [run(0, "aaaa1111 CPU A, 2 cores"), run(1, "bbbb2222 CPU A, 2 cores")], [])
+    assert "on 2 host(s) (aaaa1111 CPU A, 2 cores, bbbb2222 CPU A, 2 cores)" in summary
+    assert "Their time budgets are not comparable" in summary
+    # runs from before machine() was recorded fall back to their host name, so one machine and old runs are not mixed up
+    summary = summary_markdown(args, [run(0, None), run(1, None)], [])
+    assert "host(s)" not in summary

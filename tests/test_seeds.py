@@ -61,9 +61,9 @@ def test_every_published_report_uses_report_seeds(monkeypatch):
         assert command.count("--seeds") == 1  # one seed list shared by every algo of the comparison
 
 
-def _write_run(directory: Path, algo: str, seed: int, train_seconds: float, fps: float) -> None:
+def _write_run(directory: Path, algo: str, seed: int, train_seconds: float, fps: float, machine: str | None = None) -> None:
     (directory / "runs").mkdir(parents=True, exist_ok=True)
-    run = {"algo": algo, "seed": seed, "train_seconds": train_seconds, "fps": fps}
+    run = {"algo": algo, "seed": seed, "train_seconds": train_seconds, "fps": fps, "machine": machine or report.machine()}
     (directory / "runs" / f"{algo}_seed{seed}.json").write_text(json.dumps(run))
 
 
@@ -88,6 +88,29 @@ def test_equal_time_budget_is_ppos_median_seconds_and_reinforces_steps_in_them(m
     assert command[command.index("--time-budget") + 1] == "1000.0"
     assert command[command.index("--n-timesteps") + 1] == "6875000"
     assert command[command.index("--out-dir") + 1] == report.EQUAL_TIME_DIR
+
+
+def test_an_equal_time_budget_from_another_machine_is_refused(monkeypatch, tmp_path, capsys):
+    """Every machine here is named vm: the budget's runs must carry this machine's id (compare.machine), or none runs"""
+    monkeypatch.setattr(report, "ROOT", tmp_path)
+    entry = next(r for r in report.REPORTS if r.name == "equal-time-hopper")
+    source = tmp_path / entry.time_budget_from
+    for seed in entry.seeds:
+        _write_run(source, "ppo", seed, 1000.0, 1000.0, machine="0123abcd Other CPU, 2 cores" if seed == 1002 else None)
+        _write_run(source, "reinforce", seed, 200.0, 5000.0)
+    (source / "runs" / "reinforce_seed1003.json").write_text(json.dumps({"algo": "reinforce", "train_seconds": 1.0}))
+    with pytest.raises(report.OtherMachineError, match="2 of 10 did not train on this machine") as error:
+        entry.command(workers=1)
+    assert "ppo_seed1002 (0123abcd Other CPU, 2 cores)" in str(error.value)
+    assert "reinforce_seed1003 (a machine it did not record)" in str(error.value)
+    assert report.machine() in str(error.value)
+    ran = []
+    monkeypatch.setattr(
+        report.subprocess, "run", lambda command, cwd: ran.append(command) or subprocess.CompletedProcess(command, 0)
+    )
+    with pytest.raises(SystemExit, match="equal-time-hopper"):
+        report.main(report.Args(only="equal-time-hopper"))
+    assert ran == [] and "# equal-time-hopper: not on this machine: " in capsys.readouterr().out
 
 
 def test_an_equal_time_report_waits_for_its_runs_and_the_others_still_run(monkeypatch, tmp_path, capsys):
