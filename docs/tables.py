@@ -22,6 +22,9 @@ Kinds:
   ``setting`` or ``algo``, ``seed``, ``evals``), one row per env and setting;
 - ``trial-runs DIR ENV...``: the same table of trial runs, which must all be on trial seeds (0-99): what a setting
   did before any report, on the seeds that chose it;
+- ``equal-time STEPS_DIR TIME_DIR``: an equal-time comparison (``sb3-reinforce compare --time-budget``, run by
+  ``benchmarks/report.py``'s ``equal-time-*`` reports) in ``TIME_DIR`` beside the comparison at equal env steps in
+  ``STEPS_DIR`` whose PPO runs set its budget: each algo at equal time and at equal steps, with training seconds;
 - ``sample_efficiency DIR [GLOB]``: steps to the threshold and final evals of ``benchmarks/sample_efficiency.py``
   runs, one row per setting, from the JSON files ``DIR/GLOB``;
 - ``json FILE``: a table a benchmark script wrote as JSON (``{"columns": [...], "rows": [[...], ...]}``);
@@ -99,6 +102,15 @@ def report_table(directory: Path, threshold: float | None = None, others: dict[s
     return report.report_table(curves, threshold) + "".join(missing)
 
 
+def equal_time_table(*directories: Path) -> str:
+    """:return: The table of the equal-time comparison in ``directories[1]`` beside the one at equal steps in
+    ``directories[0]``, or a line saying the latter has not run yet"""
+    if len(directories) != 2:
+        raise ValueError(f"equal-time takes STEPS_DIR TIME_DIR, got {[str(d) for d in directories]}")
+    steps = _curves(directories[0])
+    return _not_run(directories[0]) if steps is None else report.equal_time_table(steps, _curves(directories[1]))
+
+
 def runs_table(directory: str, envs: list[str], trial: bool) -> str:
     """:return: The report table of the per-run JSON files ``directory/ENV/*.json``, of report seeds, or with
     ``trial`` of trial seeds (0-99) only"""
@@ -129,6 +141,8 @@ def render(spec: str) -> str:
         if kind == "report-envs":
             return report.report_envs_table({env: _curves(ROOT / args[0] / env) for env in args[1:]})
         return runs_table(args[0], args[1:], trial=kind == "trial-runs")
+    if kind == "equal-time":
+        return equal_time_table(*(ROOT / arg for arg in args))
     if kind == "sample_efficiency":
         return report.sample_efficiency_table(ROOT / args[0], *args[1:])
     if kind == "json":

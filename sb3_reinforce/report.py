@@ -317,6 +317,40 @@ def report_table(curves: Curves, threshold: float | None = None, first_seed: int
     return markdown_table(header, rows)
 
 
+def equal_time_table(
+    equal_steps: Curves, equal_time: Curves | None, budget_algo: str = "ppo", first_seed: int = REPORT_SEEDS_START
+) -> str:
+    """
+    The published table of an equal-time comparison: each algo at equal env steps (the comparison in ``equal_steps``)
+    and at equal training time (the one in ``equal_time``, whose runs were given the median training seconds of
+    ``budget_algo``'s runs in ``equal_steps``), with :func:`report_table`'s columns and the median training seconds
+    over seeds (the last evaluation's clock: training only, evaluations excluded). ``budget_algo``'s own row at equal
+    steps is its row at equal time: its seconds are the budget.
+
+    :param equal_steps: The comparison at one number of env steps, ``budget_algo`` among its algos
+    :param equal_time: The comparison given ``budget_algo``'s seconds (None: not run yet; its rows say so)
+    :param budget_algo: The algo whose median training seconds are the time budget
+    :param first_seed: The lowest seed allowed: a run of a lower (tuning) seed raises a ValueError
+    """
+    steps_by_algo = _by_algo(equal_steps)
+    if budget_algo not in steps_by_algo:
+        raise ValueError(f"budget_algo={budget_algo!r} has no runs at equal steps (algos: {sorted(steps_by_algo)})")
+    steps_budget = format_steps(float(np.median([curve[-1, 0] for curve in steps_by_algo[budget_algo].values()])))
+
+    def row(algo: str, by_seed: Mapping[int, np.ndarray], budget: str) -> list[str]:
+        seconds = float(np.median([curve[-1, 1] for curve in by_seed.values()]))
+        return [algo, budget, *_report_cells(algo, by_seed, None, first_seed), number(seconds, 0)]
+
+    time_budget = f"{budget_algo}'s time"
+    rows = [row(budget_algo, steps_by_algo[budget_algo], f"{steps_budget} steps = {time_budget}")]
+    if equal_time is None:
+        rows += [[algo, time_budget, "0", "—", "not run yet", "—", "—", "—"] for algo in steps_by_algo if algo != budget_algo]
+    else:
+        rows += [row(algo, by_seed, time_budget) for algo, by_seed in _by_algo(equal_time).items() if algo != budget_algo]
+    rows += [row(algo, by_seed, f"{steps_budget} steps") for algo, by_seed in steps_by_algo.items() if algo != budget_algo]
+    return markdown_table(["algo", "budget", *REPORT_COLUMNS, "training seconds (median)"], rows)
+
+
 def report_envs_table(comparisons: Mapping[str, Curves | None], first_seed: int = REPORT_SEEDS_START) -> str:
     """
     One row per env and algo: the columns of :func:`report_table` without a threshold (thresholds differ by env).

@@ -409,3 +409,51 @@ def test_report_kind_adds_another_comparison_as_a_named_row(tables, tmp_path):
     table, note = tables.render(f"report {tmp_path / 'main'} 250 {tmp_path / 'none'}=x").split("\n\n")
     assert table == tables.render(f"report {tmp_path / 'main'} 250")
     assert note == f"Row x: Not run yet: `{tmp_path / 'none'}/curves.csv` does not exist."
+
+
+def _write_runs(directory, runs_by_algo):
+    """A hand-made curves.csv: each (algo, seed) evaluated at 0 and at its last (steps, seconds, final eval)"""
+    directory.mkdir(parents=True, exist_ok=True)
+    runs = [
+        {"algo": algo, "seed": seed, "curve": [(0, 0.0, 10.0, 0.0), (*last, 0.0)]}
+        for algo, seeds in runs_by_algo.items()
+        for seed, last in seeds.items()
+    ]
+    report.write_curves_csv(runs, directory / "curves.csv")
+
+
+def test_equal_time_kind_shows_each_algo_at_ppos_seconds_and_at_its_steps(tables, tmp_path):
+    steps, time = tmp_path / "compare" / "Hopper-v4", tmp_path / "equal-time" / "Hopper-v4"
+    # seed: (env steps, training seconds, final eval) of each run's last evaluation
+    _write_runs(steps, {
+        "reinforce": {1000: (1_000_000, 130.0, 1100.0), 1001: (1_000_000, 150.0, 1300.0), 1002: (1_000_000, 140.0, 1200.0)},
+        "ppo": {1000: (1_000_000, 600.0, 1000.0), 1001: (1_000_000, 700.0, 2000.0), 1002: (1_000_000, 650.0, 1500.0)},
+    })  # fmt: skip
+    table = tables.render(f"equal-time {steps} {time}")
+    assert table.splitlines()[0] == (
+        "| algo | budget | seeds | env steps | final eval IQM [95% CI] | final eval mean ± std | worst seed | "
+        "training seconds (median) |"
+    )
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    # PPO's median seconds (650) are the budget: its row is its row at equal steps; 3 seeds: IQM = mean, CI [min, max]
+    ppo_row = ["ppo", "1M steps = ppo's time", "3 (1000-1002)", "1M", "1500.0 [1000.0, 2000.0]", "1500.0 ± 500.0",
+               "1000.0 (seed 1000)", "650"]  # fmt: skip
+    reinforce_1m = ["reinforce", "1M steps", "3 (1000-1002)", "1M", "1200.0 [1100.0, 1300.0]", "1200.0 ± 100.0",
+                    "1100.0 (seed 1000)", "140"]  # fmt: skip
+    assert rows == [ppo_row, ["reinforce", "ppo's time", "0", "—", "not run yet", "—", "—", "—"], reinforce_1m]
+    _write_runs(time, {
+        "reinforce": {1000: (4_500_000, 660.0, 3000.0), 1001: (4_600_000, 655.0, 2500.0), 1002: (4_700_000, 670.0, 2800.0)},
+    })  # fmt: skip
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in tables.render(f"equal-time {steps} {time}").splitlines()[2:]
+    ]
+    # finals 3000 2500 2800: mean 2766.7, sample std sqrt((233.3² + 266.7² + 33.3²) / 2) = 251.7; median steps 4.6M
+    reinforce_time = ["reinforce", "ppo's time", "3 (1000-1002)", "4.6M", "2766.7 [2500.0, 3000.0]", "2766.7 ± 251.7",
+                      "2500.0 (seed 1001)", "660"]  # fmt: skip
+    assert rows == [ppo_row, reinforce_time, reinforce_1m]
+    with pytest.raises(ValueError, match="equal-time takes STEPS_DIR TIME_DIR"):
+        tables.render(f"equal-time {steps}")
+    assert tables.render(f"equal-time {tmp_path / 'none'} {time}").startswith("Not run yet")
+    with pytest.raises(ValueError, match="budget_algo='ppo' has no runs at equal steps"):
+        report.equal_time_table(report.read_curves(time / "curves.csv"), None)
