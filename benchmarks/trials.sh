@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The trials docs/zoo.md and docs/mujoco.md quote in their "what was tried" sections. Each trial file
 # docs/results/trials/<name>.yml holds the entries it tries (zoo_configs/reinforce.yml's format); its runs go to
-# docs/results/trials/<name>/<env>/. compare resumes a run whose result file came from the same entry, so an
-# interrupted run of this script continues where it stopped.
+# docs/results/trials/<name>/<env>/ (<name><RUNS_SUFFIX>/ when RUNS_SUFFIX is set). The trial "entries" runs the
+# shipped entries of zoo_configs/reinforce.yml, as the control of another trial on the same trial seeds. compare
+# resumes a run whose result file came from the same entry, so an interrupted run of this script continues where it
+# stopped.
 #
 #     bash benchmarks/trials.sh                # every trial below, one run at a time
 #     bash benchmarks/trials.sh 'pendulum-*'   # the trials whose name matches this pattern
@@ -13,14 +15,15 @@ PYTHON=${PYTHON:-python}
 RESULTS=${RESULTS:-docs/results/trials}
 PATTERN=${1:-*}
 trial() {  # trial NAME ENV SEEDS EVAL_FREQ EVAL_EPISODES FINAL_EPISODES [more compare flags]
-    local name=$1 env=$2 seeds=$3
+    local name=$1 env=$2 seeds=$3 config="docs/results/trials/$1.yml"
+    [[ "$name" == entries ]] && config=zoo_configs/reinforce.yml  # the shipped entries, on trial seeds: a trial's control
     # shellcheck disable=SC2053  # $PATTERN is a glob
     [[ "$name" == $PATTERN ]] || return 0
     # shellcheck disable=SC2086  # $seeds is a list of words
     $PYTHON benchmarks/seeds.py trial $seeds  # trials tune on seeds 0-99 only (benchmarks/seeds.py)
     # shellcheck disable=SC2086  # $seeds is a list of words
     $SB3_REINFORCE compare --env "$env" --algos reinforce --seeds $seeds --eval-freq "$4" --n-eval-episodes "$5" \
-        --final-eval-episodes "$6" --workers 1 --config "docs/results/trials/$name.yml" --out-dir "$RESULTS/$name" "${@:7}" ||
+        --final-eval-episodes "$6" --workers 1 --config "$config" --out-dir "$RESULTS/$name${RUNS_SUFFIX:-}" "${@:7}" ||
         echo "trial $name on $env had failures"
 }
 # MuJoCo: the template on the envs whose entries change it, and HalfCheetah's settings on Humanoid (seed 0, as mujoco.sh)
@@ -56,6 +59,12 @@ trial locomotion-gamma0999 Walker2d-v5 "0 1 2" 100000 5 10
 # trial with the value baseline did better on Hopper-v5 at 500k than the entry at 1M)
 trial locomotion-lr3e-3 Hopper-v5 "0 1 2" 100000 5 10
 trial locomotion-lr3e-3 Walker2d-v5 "0 1 2" 100000 5 10
+# ... and its pre-registered follow-up (docs/mujoco.md, the rule written before these runs): trial seeds 3-7, each env's
+# entry beside lr 3e-3 on the same seeds (RUNS_SUFFIX: into locomotion-lr3e-3-confirm/, apart from seeds 0-2's runs)
+trial entries Hopper-v5 "3 4 5 6 7" 100000 5 10
+RUNS_SUFFIX=-confirm trial locomotion-lr3e-3 Hopper-v5 "3 4 5 6 7" 100000 5 10
+trial entries Walker2d-v5 "3 4 5 6 7" 100000 5 10
+RUNS_SUFFIX=-confirm trial locomotion-lr3e-3 Walker2d-v5 "3 4 5 6 7" 100000 5 10
 # Issues 17 and 22, which settings to start from on an env with no entry (docs/own_env.md): REINFORCE's class defaults
 # against the MuJoCo template, on continuous envs of the development suite, trial seeds 0-2, the suite's 500k budget
 trial own-env-defaults LunarLanderContinuous-v3 "0 1 2" 50000 10 20
