@@ -218,7 +218,7 @@ def algo_summary(curves: Mapping[int, np.ndarray], threshold: float | None = Non
     return row
 
 
-def _by_algo(curves: Curves) -> dict[str, dict[int, np.ndarray]]:
+def by_algo(curves: Curves) -> dict[str, dict[int, np.ndarray]]:
     """:return: The curves grouped by algo (in order of first appearance), each by seed"""
     grouped: dict[str, dict[int, np.ndarray]] = defaultdict(dict)
     for (algo, seed), curve in curves.items():
@@ -243,7 +243,7 @@ def compare_table(
     :param n_seeds: How many seeds each algo was meant to run: the second column then counts ``runs`` as
         ``finished/n_seeds`` (summary.md, where a run can fail) instead of naming the ``seeds`` (``3 (0-2)``)
     """
-    grouped = _by_algo(curves)
+    grouped = by_algo(curves)
     header = ["algo", "seeds" if n_seeds is None else "runs", "final eval (mean ± std)", "final eval IQM [95% CI]"]
     if threshold is not None:
         header += [f"env steps to {threshold:g} (median, seeds)", f"seconds to {threshold:g} (median, seeds)"]
@@ -313,7 +313,7 @@ def report_table(curves: Curves, threshold: float | None = None, first_seed: int
     header = ["algo", *REPORT_COLUMNS]
     if threshold is not None:
         header += [f"env steps to {threshold:g}: median (seeds there)", f"env steps to {threshold:g}: slowest seed"]
-    rows = [[algo, *_report_cells(algo, by_seed, threshold, first_seed)] for algo, by_seed in _by_algo(curves).items()]
+    rows = [[algo, *_report_cells(algo, by_seed, threshold, first_seed)] for algo, by_seed in by_algo(curves).items()]
     return markdown_table(header, rows)
 
 
@@ -332,7 +332,7 @@ def equal_time_table(
     :param budget_algo: The algo whose median training seconds are the time budget
     :param first_seed: The lowest seed allowed: a run of a lower (tuning) seed raises a ValueError
     """
-    steps_by_algo = _by_algo(equal_steps)
+    steps_by_algo = by_algo(equal_steps)
     if budget_algo not in steps_by_algo:
         raise ValueError(f"budget_algo={budget_algo!r} has no runs at equal steps (algos: {sorted(steps_by_algo)})")
     steps_budget = format_steps(float(np.median([curve[-1, 0] for curve in steps_by_algo[budget_algo].values()])))
@@ -346,7 +346,7 @@ def equal_time_table(
     if equal_time is None:
         rows += [[algo, time_budget, "0", "—", "not run yet", "—", "—", "—"] for algo in steps_by_algo if algo != budget_algo]
     else:
-        rows += [row(algo, by_seed, time_budget) for algo, by_seed in _by_algo(equal_time).items() if algo != budget_algo]
+        rows += [row(algo, by_seed, time_budget) for algo, by_seed in by_algo(equal_time).items() if algo != budget_algo]
     rows += [row(algo, by_seed, f"{steps_budget} steps") for algo, by_seed in steps_by_algo.items() if algo != budget_algo]
     return markdown_table(["algo", "budget", *REPORT_COLUMNS, "training seconds (median)"], rows)
 
@@ -363,7 +363,7 @@ def report_envs_table(comparisons: Mapping[str, Curves | None], first_seed: int 
         if not curves:
             rows.append([env, "—", "0", "—", "not run yet", "—", "—"])
             continue
-        rows += [[env, algo, *_report_cells(algo, by_seed, None, first_seed)] for algo, by_seed in _by_algo(curves).items()]
+        rows += [[env, algo, *_report_cells(algo, by_seed, None, first_seed)] for algo, by_seed in by_algo(curves).items()]
     return markdown_table(["env", "algo", *REPORT_COLUMNS], rows)
 
 

@@ -457,3 +457,46 @@ def test_equal_time_kind_shows_each_algo_at_ppos_seconds_and_at_its_steps(tables
     assert tables.render(f"equal-time {tmp_path / 'none'} {time}").startswith("Not run yet")
     with pytest.raises(ValueError, match="budget_algo='ppo' has no runs at equal steps"):
         report.equal_time_table(report.read_curves(time / "curves.csv"), None)
+
+
+def test_targets_kind_checks_each_bound_against_the_report_seeds(tables, tmp_path, monkeypatch):
+    monkeypatch.setattr(tables, "ROOT", tmp_path)
+    _write_comparison(tmp_path / "both", {"reinforce": REINFORCE_SEEDS, "ppo": PPO_SEEDS})
+    _write_comparison(tmp_path / "alone", {"reinforce": REINFORCE_SEEDS})
+    Target = tables.Target
+    targets = [
+        # evals at 50k: 260, 100, 240, 200. At 200 seeds 1000, 1002 and 1003 get there at 50k, seed 1001 never
+        Target(17, "a", "both", "100k", 4, threshold=200, every_seed_by=60_000, median_steps=50_000),
+        # ... and at 100 every seed gets there at 50k: the slowest at 50,000 <= 60k, the median 50,000 <= 50,000
+        Target(17, "b", "both", "100k", 4, threshold=100, every_seed_by=60_000, median_steps=50_000),
+        # finals 300, 100, 500, 200 (IQM 250.0, as ppo's 150, 250, 350): at least ppo's, but not above it
+        Target(21, "c", "both", "100k", 4, iqm="ppo"),
+        Target(21, "d", "alone", "100k", 4, iqm="ppo", other="both", ahead=True),
+        Target(17, "e", "alone", "100k", 5, every_final=150, worst=150, iqm=250),
+        Target(18, "f", "missing", "1M", 5, iqm=-250),
+        Target(21, "g", "alone", "100k", 4, iqm="ppo", ahead=True),  # ppo has no runs in "alone"
+    ]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in tables.targets_table(targets).splitlines()]
+    assert rows[0] == ["issue", "env", "budget", "target", "report seeds", "reached", "met"]
+    assert rows[2:] == [
+        ["17", "a", "100k", "every seed at 200 by 60k steps; median steps to 200 <= 50,000", "4 (1000-1003)",
+         "slowest seed never there; median 50,000 steps", "no"],
+        ["17", "b", "100k", "every seed at 100 by 60k steps; median steps to 100 <= 50,000", "4 (1000-1003)",
+         "slowest seed 50,000 steps; median 50,000 steps", "yes"],
+        ["21", "c", "100k", "IQM >= ppo's", "4 (1000-1003)", "IQM 250.0 (ppo: 250.0)", "yes"],
+        ["21", "d", "100k", "IQM above ppo's", "4 (1000-1003)", "IQM 250.0 (ppo: 250.0)", "no"],
+        ["17", "e", "100k", "every seed's final eval >= 150; IQM >= 250; worst seed >= 150", "4 (1000-1003)",
+         "1 of 4 below; IQM 250.0; worst 100.0 (seed 1001)", "— (4 of 5 seeds)"],
+        ["18", "f", "1M", "IQM >= -250", "0", "not run yet", "—"],
+        ["21", "g", "100k", "IQM above ppo's", "4 (1000-1003)", "IQM 250.0 (ppo: not run yet)", "no"],
+    ]  # fmt: skip
+    _write_comparison(tmp_path / "tuning", {"reinforce": {**REINFORCE_SEEDS, 7: (1.0, 1.0, 100_000)}})
+    with pytest.raises(ValueError, match="report seeds only"):
+        tables.targets_table([Target(17, "h", "tuning", "100k", 5, iqm=0)])
+
+
+def test_every_target_of_the_docs_renders_from_its_runs(tables):
+    """The issues' goals as the docs list them: one row each, on runs that exist or a row that says they have not run"""
+    table = tables.render("targets")
+    assert len(table.splitlines()) == 2 + len(tables.TARGETS)
+    assert {target.issue for target in tables.TARGETS} == {17, 18, 21}
