@@ -3,7 +3,7 @@ Every published table's runs, on report seeds (``benchmarks/seeds.py``): one com
 
     python benchmarks/report.py                      # every report below, one run at a time (resumes)
     python benchmarks/report.py --only 'mujoco-*'    # the reports whose name matches a pattern
-    python benchmarks/report.py --list               # the reports and the command each one runs
+    python benchmarks/report.py --list               # the reports, how many of their runs landed, their commands
 
 Each report is one ``sb3-reinforce compare`` command (or a benchmark script) whose result files land under
 ``docs/results/report/``; both skip a run whose result file exists, so an interrupted report continues where it
@@ -123,6 +123,14 @@ class Report:
         fps = statistics.median(run["fps"] for (algo, _), run in results.items() if algo == "reinforce")
         return seconds, int(EQUAL_TIME_MARGIN * seconds * fps)
 
+    def landed(self) -> tuple[int, int]:
+        """:return: How many of this report's runs have a result file without an error, and how many it has"""
+        runs = [
+            ROOT / self.out_dir / self.env / "runs" / f"{algo}_seed{seed}.json" for algo in self.algos for seed in self.seeds
+        ]
+        done = sum(path.is_file() and "error" not in json.loads(path.read_text()) for path in runs)
+        return done, len(runs)
+
     def command(self, workers: int) -> list[str]:
         command = [SB3_REINFORCE, "compare", "--env", self.env, "--algos", *self.algos]
         command += ["--seeds", *map(str, check_seeds("report", self.seeds))]
@@ -226,7 +234,8 @@ def main(args: Args) -> None:
             print(f"# {report.name}: not on this machine: {error}", flush=True)
             failed.append(report.name)
             continue
-        print(f"# {report.name}: {shlex.join(command)}", flush=True)
+        progress = "" if isinstance(report, Script) else " ({} of {} runs landed)".format(*report.landed())
+        print(f"# {report.name}{progress}: {shlex.join(command)}", flush=True)
         if args.list:
             continue
         if subprocess.run(command, cwd=ROOT).returncode != 0:

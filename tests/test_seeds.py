@@ -122,3 +122,16 @@ def test_an_equal_time_report_waits_for_its_runs_and_the_others_still_run(monkey
     report.main(report.Args(only="*-walker2d"))
     assert [command[command.index("--env") + 1] for command in ran] == ["Walker2d-v5", "Walker2d-v4"]
     assert "# equal-time-walker2d: not yet: " in capsys.readouterr().out
+
+
+def test_list_says_how_many_runs_of_each_report_have_landed(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(report, "ROOT", tmp_path)
+    entry = next(r for r in report.REPORTS if r.name == "mujoco-swimmer")
+    runs = tmp_path / entry.out_dir / entry.env / "runs"
+    runs.mkdir(parents=True)
+    for seed in (1000, 1001):
+        (runs / f"reinforce_seed{seed}.json").write_text(json.dumps({"algo": "reinforce", "seed": seed, "curve": []}))
+    (runs / "reinforce_seed1002.json").write_text(json.dumps({"algo": "reinforce", "seed": 1002, "error": "crashed"}))
+    assert entry.landed() == (2, 5)  # a run that failed has not landed
+    report.main(report.Args(only="mujoco-swimmer", list=True))
+    assert capsys.readouterr().out.startswith("# mujoco-swimmer (2 of 5 runs landed): ")
