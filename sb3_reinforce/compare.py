@@ -844,6 +844,8 @@ def summary_markdown(args: CompareArgs, runs: list[dict[str, Any]], failures: li
             ),
             "",
         ]
+    elif all(run.get("machine") for run in runs) and hosts:
+        lines += [f"Every run trained on one machine: {hosts[0]}.", ""]
     lines.append(report.compare_table(report.curves_of_runs(runs), threshold, algos=args.algos, n_seeds=n_seeds))
     configs = []
     for algo in args.algos:

@@ -551,6 +551,8 @@ def test_runs_from_two_machines_named_alike_are_told_apart_and_their_time_budget
     summary = summary_markdown(args, [run(0, "aaaa1111 CPU A, 2 cores"), run(1, "bbbb2222 CPU A, 2 cores")], [])
     assert "on 2 host(s) (aaaa1111 CPU A, 2 cores, bbbb2222 CPU A, 2 cores)" in summary
     assert "Their time budgets are not comparable" in summary
+    summary = summary_markdown(args, [run(0, "aaaa1111 CPU A, 2 cores"), run(1, "aaaa1111 CPU A, 2 cores")], [])
+    assert "Every run trained on one machine: aaaa1111 CPU A, 2 cores." in summary and "host(s)" not in summary
     # runs from before machine() was recorded fall back to their host name, so one machine and old runs are not mixed up
     summary = summary_markdown(args, [run(0, None), run(1, None)], [])
-    assert "host(s)" not in summary
+    assert "host(s)" not in summary and "Every run trained" not in summary
