@@ -238,8 +238,8 @@ def target_row(target: Target) -> list[str]:
 _REPORT = "docs/results/report"
 _LOCOMOTION_V4 = ("Hopper-v4", "HalfCheetah-v4", "Walker2d-v4")
 # The goals of issues 17 (report seeds), 18 (memory) and 21 (equal time, locomotion), as the issues state them. "Today's
-# published mean" of issue 17's other six MuJoCo envs is the tuning-seed mean of docs/mujoco.md's first table when the
-# issue was filed.
+# published mean" of issue 17's other six MuJoCo envs is the mean over the entries' tuning seeds that docs/mujoco.md
+# published when the issue was filed (the runs in docs/results/mujoco/).
 TARGETS = [
     Target(17, "CartPole-v1", f"{_REPORT}/compare/CartPole-v1", "100k", 10, threshold=475, every_seed_by=50_000,
            median_steps=15_000),
