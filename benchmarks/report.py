@@ -57,6 +57,11 @@ MUJOCO_V5 = (
 )
 
 
+def run_file(directory: str, algo: str, seed: int) -> Path:
+    """:return: The result file ``sb3-reinforce compare`` writes for one run of the comparison in ``directory``"""
+    return ROOT / directory / "runs" / f"{algo}_seed{seed}.json"
+
+
 class OtherMachineError(ValueError):
     """An equal-time report's budget was measured on another machine (``Report.equal_time``)"""
 
@@ -96,9 +101,7 @@ class Report:
         if self.time_budget_from is None:
             return None
         runs = {
-            (algo, seed): ROOT / self.time_budget_from / "runs" / f"{algo}_seed{seed}.json"
-            for algo in ("ppo", "reinforce")
-            for seed in self.seeds
+            (algo, seed): run_file(self.time_budget_from, algo, seed) for algo in ("ppo", "reinforce") for seed in self.seeds
         }
         missing = [f"{algo}_seed{seed}" for (algo, seed), path in runs.items() if not path.exists()]
         if missing:
@@ -125,9 +128,7 @@ class Report:
 
     def landed(self) -> tuple[int, int]:
         """:return: How many of this report's runs have a result file without an error, and how many it has"""
-        runs = [
-            ROOT / self.out_dir / self.env / "runs" / f"{algo}_seed{seed}.json" for algo in self.algos for seed in self.seeds
-        ]
+        runs = [run_file(f"{self.out_dir}/{self.env}", algo, seed) for algo in self.algos for seed in self.seeds]
         done = sum(path.is_file() and "error" not in json.loads(path.read_text()) for path in runs)
         return done, len(runs)
 

@@ -143,7 +143,10 @@ class Target:
     ahead: bool = False  # an IQM bound that names an algo: above its IQM (else at least it)
 
 
-def _target_curves(target: Target, directory: str) -> dict[str, dict[int, np.ndarray]] | None:
+Runs = dict[str, dict[int, np.ndarray]]  # runs by algo, then by seed (report.by_algo)
+
+
+def _target_curves(target: Target, directory: str) -> Runs | None:
     """:return: The runs of ``directory`` by algo and seed, None if none has landed"""
     if target.runs_glob is not None:
         paths = sorted((ROOT / directory).glob(target.runs_glob))
@@ -153,10 +156,10 @@ def _target_curves(target: Target, directory: str) -> dict[str, dict[int, np.nda
     return None if curves is None else report.by_algo(curves)
 
 
-def _other_figure(target: Target, algo: str, figure: str) -> float | None:
-    """:return: ``algo``'s ``figure`` (an :func:`report.algo_summary` key) in the runs a string bound names, None if
-    they have not landed"""
-    other = _target_curves(target, target.other or target.directory)
+def _other_figure(target: Target, runs: Runs | None, algo: str, figure: str) -> float | None:
+    """:return: ``algo``'s ``figure`` (an :func:`report.algo_summary` key) in the runs a string bound names (``runs``,
+    those of the target's own directory, unless it names ``other``), None if they have not landed"""
+    other = runs if target.other is None else _target_curves(target, target.other)
     if not other or algo not in other:
         return None
     return float(report.algo_summary(other[algo], target.threshold)[figure])
@@ -174,9 +177,9 @@ def _against(bound: float | str, value: float | None, digits: int) -> str:
     return f" ({bound}: {'not run yet' if value is None else report.number(value, digits)})"
 
 
-def _criteria(target: Target) -> list[tuple[str, Callable[[dict], tuple[str, bool]]]]:
+def _criteria(target: Target, runs: Runs | None) -> list[tuple[str, Callable[[dict], tuple[str, bool]]]]:
     """:return: Each bound of ``target``: what it asks, and a function of :func:`report.algo_summary`'s row of its runs
-    that says what they reached and whether that meets it"""
+    that says what they reached and whether that meets it (``runs``: those of its directory, by algo)"""
     criteria: list[tuple[str, Callable[[dict], tuple[str, bool]]]] = []
     level = f"{target.threshold:g}" if target.threshold is not None else ""
     if (by := target.every_seed_by) is not None:
@@ -185,7 +188,7 @@ def _criteria(target: Target) -> list[tuple[str, Callable[[dict], tuple[str, boo
             lambda row: (f"slowest seed {_steps(row['slowest'])}", row["slowest"] <= by),
         ))  # fmt: skip
     if (steps := target.median_steps) is not None:
-        value = _other_figure(target, steps, "steps_to_threshold") if isinstance(steps, str) else steps
+        value = _other_figure(target, runs, steps, "steps_to_threshold") if isinstance(steps, str) else steps
         criteria.append((
             f"median steps to {level} <= " + (f"{steps}'s" if isinstance(steps, str) else report.number(steps, 0)),
             lambda row: (
@@ -199,7 +202,7 @@ def _criteria(target: Target) -> list[tuple[str, Callable[[dict], tuple[str, boo
             lambda row: (f"{int(np.sum(row['finals'] < final))} of {len(row['finals'])} below", min(row["finals"]) >= final),
         ))  # fmt: skip
     if (iqm := target.iqm) is not None:
-        value = _other_figure(target, iqm, "iqm") if isinstance(iqm, str) else iqm
+        value = _other_figure(target, runs, iqm, "iqm") if isinstance(iqm, str) else iqm
         criteria.append((
             f"IQM {'above' if target.ahead else '>='} " + (f"{iqm}'s" if isinstance(iqm, str) else f"{iqm:g}"),
             lambda row: (
@@ -222,7 +225,7 @@ def target_row(target: Target) -> list[str]:
     own = runs.get(target.algo) if runs else None
     if own is not None and min(own) < report.REPORT_SEEDS_START:
         raise ValueError(f"{target.directory}: a target is checked on report seeds only, but {target.algo} has {sorted(own)}")
-    criteria = _criteria(target)
+    criteria = _criteria(target, runs)
     asked = "; ".join(text for text, _ in criteria)
     if own is None:
         return [str(target.issue), target.env, target.budget, asked, "0", "not run yet", "—"]

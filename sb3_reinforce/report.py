@@ -272,6 +272,7 @@ def compare_table(
 
 
 REPORT_COLUMNS = ("seeds", "env steps", "final eval IQM [95% CI]", "final eval mean ± std", "worst seed")
+NOT_RUN_CELLS = ("0", "—", "not run yet", "—", "—")  # REPORT_COLUMNS' cells of a comparison that has not run
 
 
 def _report_cells(algo: str, curves: Mapping[int, np.ndarray], threshold: float | None, first_seed: int) -> list[str]:
@@ -344,7 +345,7 @@ def equal_time_table(
     time_budget = f"{budget_algo}'s time"
     rows = [row(budget_algo, steps_by_algo[budget_algo], f"{steps_budget} steps = {time_budget}")]
     if equal_time is None:
-        rows += [[algo, time_budget, "0", "—", "not run yet", "—", "—", "—"] for algo in steps_by_algo if algo != budget_algo]
+        rows += [[algo, time_budget, *NOT_RUN_CELLS, "—"] for algo in steps_by_algo if algo != budget_algo]
     else:
         rows += [row(algo, by_seed, time_budget) for algo, by_seed in by_algo(equal_time).items() if algo != budget_algo]
     rows += [row(algo, by_seed, f"{steps_budget} steps") for algo, by_seed in steps_by_algo.items() if algo != budget_algo]
@@ -361,7 +362,7 @@ def report_envs_table(comparisons: Mapping[str, Curves | None], first_seed: int 
     rows = []
     for env, curves in comparisons.items():
         if not curves:
-            rows.append([env, "—", "0", "—", "not run yet", "—", "—"])
+            rows.append([env, "—", *NOT_RUN_CELLS])
             continue
         rows += [[env, algo, *_report_cells(algo, by_seed, None, first_seed)] for algo, by_seed in by_algo(curves).items()]
     return markdown_table(["env", "algo", *REPORT_COLUMNS], rows)
